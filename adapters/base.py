@@ -1,0 +1,76 @@
+"""The channel protocol, the outbound message, and the two ways a send can fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class SendError(Exception):
+    """A channel could not send a message."""
+
+
+class TransientSendError(SendError):
+    """Worth retrying later (rate limit, 5xx, timeout); `retry_after` in seconds if known."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """Retrying will not help (bad number, opted out); `code` is the provider's code if any."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A rendered message ready to go to one recipient."""
+
+    notification_id: int
+    kind: str
+    channel: str
+    to: str
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    marketing: bool = False
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the provider said when it accepted the message."""
+
+    provider_message_id: str | None
+    status: str = "sent"
+
+
+class Channel(Protocol):
+    """Sends one message or raises TransientSendError / PermanentSendError."""
+
+    name: str
+
+    def send(self, message: OutboundMessage) -> Receipt: ...
+
+
+def mask_phone(phone: str) -> str:
+    """+525512345678 → +52******5678: enough to recognise, not enough to use."""
+    prefix = "whatsapp:" if phone.startswith("whatsapp:") else ""
+    digits = phone.removeprefix(prefix)
+    if len(digits) <= 6:
+        return prefix + "*" * len(digits)
+    return prefix + digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_email(email: str) -> str:
+    """ana.perez@example.com → a***@example.com."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_address(address: str) -> str:
+    """Mask a phone number or an email address for logs and prints."""
+    return mask_email(address) if "@" in address else mask_phone(address)

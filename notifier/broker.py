@@ -1,0 +1,101 @@
+"""The broker and its middleware, in one place; and how work is handed to it.
+
+`memory://` runs every task inside the calling process, synchronously, after the caller's commit;
+`redis://` enqueues the row id to dramatiq on Redis, and `notifier worker` does the work. The queue
+carries ids only: the database is the truth.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+PROCESS_EVENT = "events.process"
+DELIVER = "notifications.deliver"
+QUEUE = "default"
+
+# A killed worker's unacked messages return after heartbeat_timeout; a maintenance pass must run
+# often enough for that to happen within seconds, not hours (dramatiq's default is 1/1000).
+HEARTBEAT_TIMEOUT_MS = 15_000
+MAINTENANCE_CHANCE = 100
+
+
+def middleware() -> list[dramatiq.Middleware]:
+    """Dramatiq's middleware, in order, with our limits."""
+    return [
+        AgeLimit(),  # counts from the first send: we set no max_age, so nothing expires
+        TimeLimit(time_limit=60_000),  # one event or one send never takes a minute
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=8, min_backoff=1_000, max_backoff=300_000),
+    ]
+
+
+def make_redis_broker(url: str) -> RedisBroker:
+    """Dramatiq's Redis broker with our middleware and failure-detection settings."""
+    broker = RedisBroker(
+        url=url,
+        middleware=middleware(),
+        heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        maintenance_chance=MAINTENANCE_CHANCE,
+    )
+    broker.declare_queue(QUEUE)
+    return broker
+
+
+class Dispatcher(Protocol):
+    """Hands a task (by name) with a row id to whoever does the work."""
+
+    def send(self, task: str, row_id: int) -> None: ...
+
+
+class DramatiqDispatcher:
+    """Enqueues to dramatiq by actor name, so callers need not declare the actors."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, task: str, row_id: int) -> None:
+        message = dramatiq.Message(
+            queue_name=QUEUE, actor_name=task, args=(row_id,), kwargs={}, options={}
+        )
+        self.broker.enqueue(message)
+
+
+class InlineDispatcher:
+    """Runs tasks in this process, in the order they were handed over, before returning.
+
+    A task handed over while another runs waits its turn, so an event is processed and
+    committed before the messages it planned are delivered.
+    """
+
+    def __init__(self, handlers: dict[str, Callable[[int], Any]]) -> None:
+        self._handlers = handlers
+        self._pending: deque[tuple[str, int]] = deque()
+        self._running = False
+
+    def send(self, task: str, row_id: int) -> None:
+        self._pending.append((task, row_id))
+        if self._running:
+            return
+        self._running = True
+        try:
+            while self._pending:
+                name, pending_id = self._pending.popleft()
+                self._handlers[name](pending_id)
+        finally:
+            self._running = False
+            self._pending.clear()

@@ -1,0 +1,57 @@
+"""Settings from the environment (CONTRACT §2); the only module that reads it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_policy_file() -> Path | None:
+    candidate = Path("notifier.toml")
+    return candidate if candidate.exists() else None
+
+
+class Settings(BaseSettings):
+    """Every setting of the notifier; names are the contract's environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///notifier.db"
+    broker_url: str = "memory://"
+    templates_dir: Path = Path("templates")
+    policy_file: Path | None = Field(default_factory=_default_policy_file)
+    default_locale: str = "es-MX"
+    default_timezone: str = "America/Mexico_City"
+    ingest_secret: SecretStr | None = None
+    public_url: str | None = None
+    email_from: str = "notificaciones@example.com"
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID")
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN")
+    )
+    smtp_url: SecretStr | None = None
+    worker_processes: int = 2
+    worker_threads: int = 8
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when work runs inside the calling process (`memory://`)."""
+        return self.broker_url.startswith("memory://")
+
+    @property
+    def real_channels_configured(self) -> bool:
+        """True when Twilio or SMTP is configured; otherwise messages go to the console."""
+        twilio = bool(self.twilio_account_sid and self.twilio_auth_token)
+        return twilio or self.smtp_url is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,180 @@
+"""The tables: customers, orders, events and notifications (SQLAlchemy 2, typed)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from notifier.db import Base, UTCDateTime
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order is; it only moves forward (canceled ends it)."""
+
+    PAYMENT_PENDING = "payment_pending"
+    PLACED = "placed"
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    CANCELED = "canceled"
+
+
+class EventStatus(enum.StrEnum):
+    """What became of a stored event."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    STALE = "stale"
+
+
+class NotificationStatus(enum.StrEnum):
+    """A message's life: scheduled → queued → sending → sent → delivered, or an end beside."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    SKIPPED = "skipped"
+
+
+class Kind(enum.StrEnum):
+    """Every kind of message of CONTRACT §4."""
+
+    ORDER_CONFIRMED = "order_confirmed"
+    ORDER_SHIPPED = "order_shipped"
+    IN_TRANSIT_UPDATE = "in_transit_update"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    ORDER_DELIVERED = "order_delivered"
+    DELAY_NOTICE = "delay_notice"
+    ORDER_CANCELED = "order_canceled"
+    REFUND_ISSUED = "refund_issued"
+    RETURN_RECEIVED = "return_received"
+    OUT_OF_STOCK = "out_of_stock"
+    CART_REMINDER_1 = "cart_reminder_1"
+    CART_REMINDER_2 = "cart_reminder_2"
+    REVIEW_REQUEST = "review_request"
+    PAYMENT_PENDING = "payment_pending"
+    PAYMENT_REMINDER = "payment_reminder"
+    HANDOFF_ACK = "handoff_ack"
+    WINBACK = "winback"
+
+    @property
+    def is_marketing(self) -> bool:
+        """Marketing kinds need consent and obey quiet hours and frequency caps."""
+        return self in MARKETING_KINDS
+
+
+MARKETING_KINDS = frozenset(
+    {Kind.CART_REMINDER_1, Kind.CART_REMINDER_2, Kind.REVIEW_REQUEST, Kind.WINBACK}
+)
+
+
+class Channel(enum.StrEnum):
+    """Where a message goes out."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+    CONSOLE = "console"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Customer(Base):
+    """What the notifier knows of a customer; later events update it."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
+    consent: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    orders_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Order(Base):
+    """An order's state and the details gathered from its events."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus))
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    shipment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Event(Base):
+    """An accepted event, stored before it is processed so it is never lost."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    order_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.RECEIVED)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """One message to one customer: planned, due at `due_at`, claimed, sent once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    order_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    event_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[NotificationStatus] = mapped_column(_enum(NotificationStatus))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    canceled_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,130 @@
+"""Apply a stored event: customer and order state, planned messages, cancellations.
+
+All of it happens in one transaction with the event row locked, and the messages due now are
+handed to delivery only after the commit. Processing an event twice does nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from notifier import broker, playbook, queries
+from notifier.db import session_scope
+from notifier.events import EventIn, parse_event_object
+from notifier.models import Customer, EventStatus, NotificationStatus, Order
+from notifier.views import snapshot
+
+if TYPE_CHECKING:
+    from notifier.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
+    """Process one stored event once; the ids of the messages it handed to delivery."""
+    now = runtime.clock()
+    with session_scope(runtime.db_url) as session:
+        row = queries.lock_event(session, event_row_id)
+        if row is None or row.status is not EventStatus.RECEIVED:
+            return []
+        event = parse_event_object(row.payload)
+        due_now, stale = apply_event(session, event, now)
+        queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
+    for notification_id in due_now:
+        runtime.dispatcher.send(broker.DELIVER, notification_id)
+    return due_now
+
+
+def apply_event(session: Session, event: EventIn, now: datetime) -> tuple[list[int], bool]:
+    """Update state and plan messages; (ids due now, whether the event was stale)."""
+    customer = _merge_customer(session, event)
+    if event.order is None:
+        return [], False
+    order = queries.lock_order(session, event.order.id)
+    if order.customer_id is None and customer is not None:
+        order.customer_id = customer.id
+    decision = playbook.decide(playbook.OrderState(order.status, order.status_at), event, now)
+    _merge_order(order, event, overwrite=not decision.stale)
+    if decision.stale:
+        log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
+        return [], True
+    if decision.new_status is not None:
+        order.status, order.status_at = decision.new_status, event.occurred_at
+    if decision.cancel_all_pending:
+        queries.cancel_pending_for_order(session, order.id, event.event_id, now)
+    rows = [_notification_row(session, order, event, plan, now) for plan in decision.plans]
+    return _insert_due(session, rows, now), False
+
+
+def _insert_due(session: Session, rows: list[dict[str, Any]], now: datetime) -> list[int]:
+    due = [row for row in rows if row["status"] is NotificationStatus.QUEUED]
+    later = [row for row in rows if row["status"] is not NotificationStatus.QUEUED]
+    queries.insert_notifications(session, later)
+    return queries.insert_notifications(session, due)
+
+
+def _notification_row(
+    session: Session, order: Order, event: EventIn, plan: playbook.Plan, now: datetime
+) -> dict[str, Any]:
+    customer = queries.get_customer(session, order.customer_id)
+    customer_facts = {"id": customer.id, "name": customer.name} if customer else {}
+    affected = _affected_items(event)
+    status = NotificationStatus.QUEUED if plan.due_at <= now else NotificationStatus.SCHEDULED
+    return {
+        "dedup_key": plan.dedup_key,
+        "kind": plan.kind,
+        "order_id": order.id,
+        "customer_id": order.customer_id,
+        "event_id": event.event_id,
+        "status": status,
+        "due_at": plan.due_at,
+        "context": snapshot(customer_facts, order.details, order.shipment, affected),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _affected_items(event: EventIn) -> list[dict[str, Any]]:
+    if event.type != "item.out_of_stock" or event.order is None or not event.order.items:
+        return []
+    return [item.model_dump(mode="json") for item in event.order.items]
+
+
+def _section(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, exclude_unset=True)
+    return dumped
+
+
+def _merged(current: dict[str, Any], new: dict[str, Any], overwrite: bool) -> dict[str, Any]:
+    if overwrite:
+        return {**current, **new}
+    return {**new, **current}
+
+
+def _merge_order(order: Order, event: EventIn, overwrite: bool) -> None:
+    new_details = _section(event.order)
+    if event.type == "item.out_of_stock":
+        new_details.pop("items", None)  # the items that ran out, not the order's whole list
+    order.details = _merged(order.details or {}, new_details, overwrite)
+    order.shipment = _merged(order.shipment or {}, _section(event.shipment), overwrite)
+
+
+def _merge_customer(session: Session, event: EventIn) -> Customer | None:
+    if event.customer is None:
+        return None
+    incoming = event.customer
+    customer = queries.lock_customer(session, incoming.id)
+    for name in ("name", "email", "phone", "locale", "timezone", "channels", "orders_count"):
+        value = getattr(incoming, name)
+        if value is not None:
+            setattr(customer, name, value)
+    if incoming.consent is not None:
+        given = incoming.consent.model_dump(exclude_none=True)
+        customer.consent = {**(customer.consent or {}), **given}
+    return customer

@@ -1,0 +1,162 @@
+"""Every query the notifier runs, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from notifier.models import (
+    Customer,
+    Event,
+    EventStatus,
+    Notification,
+    NotificationStatus,
+    Order,
+)
+
+PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
+
+
+def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
+def insert_event(session: Session, values: dict[str, Any]) -> int | None:
+    """Store an event; its row id, or None when that event_id was already stored."""
+    statement = _insert_ignoring_conflicts(session, Event).values(**values).returning(Event.id)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def lock_event(session: Session, row_id: int) -> Event | None:
+    """The event row, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    return session.execute(
+        select(Event).where(Event.id == row_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: str) -> None:
+    """Create an empty customer or order row if it does not exist (safe under concurrency)."""
+    session.execute(_insert_ignoring_conflicts(session, model).values(id=row_id))
+
+
+def lock_order(session: Session, order_id: str) -> Order:
+    """The order row, locked so two events of one order are applied one after the other."""
+    ensure_row(session, Order, order_id)
+    return session.execute(
+        select(Order).where(Order.id == order_id).with_for_update()
+    ).scalar_one()
+
+
+def lock_customer(session: Session, customer_id: str) -> Customer:
+    """The customer row, locked for update."""
+    ensure_row(session, Customer, customer_id)
+    return session.execute(
+        select(Customer).where(Customer.id == customer_id).with_for_update()
+    ).scalar_one()
+
+
+def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert planned messages; a dedup key already taken is skipped. The new rows' ids."""
+    ids = []
+    for row in rows:
+        statement = (
+            _insert_ignoring_conflicts(session, Notification)
+            .values(**row)
+            .returning(Notification.id)
+        )
+        new_id = session.execute(statement).scalar_one_or_none()
+        if new_id is not None:
+            ids.append(new_id)
+    return ids
+
+
+def cancel_pending_for_order(
+    session: Session, order_id: str, event_id: str, now: datetime
+) -> int:
+    """Cancel every message of the order that has not gone out yet; how many."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.order_id == order_id, Notification.status.in_(PENDING))
+        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_notification(session: Session, notification_id: int, now: datetime) -> bool:
+    """Take a due, queued message for sending; False when someone else has it or it is not due."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.QUEUED,
+            Notification.due_at <= now,
+        )
+        .values(
+            status=NotificationStatus.SENDING,
+            attempts=Notification.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def get_notification(session: Session, notification_id: int) -> Notification:
+    """A message by id."""
+    return session.execute(
+        select(Notification).where(Notification.id == notification_id)
+    ).scalar_one()
+
+
+def get_customer(session: Session, customer_id: str | None) -> Customer | None:
+    """A customer by id, or None."""
+    if customer_id is None:
+        return None
+    return session.get(Customer, customer_id)
+
+
+def record_outcome(
+    session: Session, notification_id: int, status: NotificationStatus, values: dict[str, Any]
+) -> None:
+    """Write how a send ended, only over our own claim."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.SENDING,
+        )
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def messages_query(order_id: str | None = None, customer_id: str | None = None) -> Select[Any]:
+    """Messages, optionally of one order or one customer, in the order they were planned."""
+    query = select(Notification).order_by(Notification.due_at, Notification.id)
+    if order_id is not None:
+        query = query.where(Notification.order_id == order_id)
+    if customer_id is not None:
+        query = query.where(Notification.customer_id == customer_id)
+    return query
+
+
+def list_messages(
+    session: Session, order_id: str | None = None, customer_id: str | None = None
+) -> list[Notification]:
+    """The messages asked for, oldest first."""
+    return list(session.execute(messages_query(order_id, customer_id)).scalars())
+
+
+def mark_event(session: Session, event: Event, status: EventStatus, now: datetime) -> None:
+    """Record what became of an event."""
+    event.status = status
+    event.processed_at = now

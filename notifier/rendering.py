@@ -1,0 +1,123 @@
+"""Templates: sandboxed Jinja2, locale fallback, money and dates in the customer's locale.
+
+Templates live in `<templates_dir>/<locale>/<kind>/<file>`; `es-MX` falls back to `es`, then to
+the default locale and its language. A missing variable is an error (StrictUndefined), never an
+empty hole in a customer's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from jinja2.sandbox import SandboxedEnvironment
+
+from notifier.errors import TemplateError
+
+TEXT_CHANNELS = ("sms", "whatsapp")
+EMAIL_FILES = ("email.subject.txt", "email.txt", "email.html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered message: `text` always; `subject` and `html` for email."""
+
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    locale: str | None = None
+
+
+def babel_locale(tag: str) -> Locale:
+    """`es-MX` (BCP 47) → babel's es_MX."""
+    return Locale.parse(tag, sep="-")
+
+
+def locale_chain(locale: str, default_locale: str) -> list[str]:
+    """The folders to try, most specific first: es-MX, es, then the default and its language."""
+    chain: list[str] = []
+    for tag in (locale, locale.split("-")[0], default_locale, default_locale.split("-")[0]):
+        if tag not in chain:
+            chain.append(tag)
+    return chain
+
+
+@jinja2.pass_context
+def _money(ctx: jinja2.runtime.Context, amount: Any, currency: str | None = None) -> str:
+    value = Decimal(str(amount))
+    locale = ctx["locale_obj"]
+    if not currency:
+        return format_decimal_plain(value, locale)
+    return format_currency(value, currency, locale=locale)
+
+
+def format_decimal_plain(value: Decimal, locale: Locale) -> str:
+    """A decimal amount without a currency symbol, in the locale's style."""
+    return format_decimal(value, format="#,##0.00", locale=locale)
+
+
+@jinja2.pass_context
+def _date(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    return format_date(value.astimezone(ZoneInfo(ctx["timezone"])), "medium", ctx["locale_obj"])
+
+
+@jinja2.pass_context
+def _datetime(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    local = value.astimezone(ZoneInfo(ctx["timezone"]))
+    return format_datetime(local, "medium", locale=ctx["locale_obj"])
+
+
+class Renderer:
+    """Renders a kind for a channel in a locale; compiled templates are cached."""
+
+    def __init__(self, templates_dir: Path, default_locale: str) -> None:
+        self.templates_dir = templates_dir
+        self.default_locale = default_locale
+        self._env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(templates_dir), encoding="utf-8"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            cache_size=2000,
+        )
+        self._env.filters.update(money=_money, date=_date, datetime=_datetime)
+
+    def resolve(self, kind: str, filename: str, locale: str) -> tuple[str, str]:
+        """The template path and the locale folder it was found in, following the fallback."""
+        for tag in locale_chain(locale, self.default_locale):
+            candidate = f"{tag}/{kind}/{filename}"
+            if (self.templates_dir / candidate).is_file():
+                return candidate, tag
+        raise TemplateError(f"no template {kind}/{filename} for locale {locale}")
+
+    def render(self, kind: str, channel: str, view: dict[str, Any]) -> Rendered:
+        """Render `kind` for `channel` ("sms", "whatsapp", "email") with a template view."""
+        if channel in TEXT_CHANNELS:
+            text, tag = self._render_file(kind, f"{channel}.txt", view)
+            return Rendered(text=text, locale=tag)
+        if channel == "email":
+            subject, tag = self._render_file(kind, "email.subject.txt", view)
+            text, _ = self._render_file(kind, "email.txt", view)
+            html, _ = self._render_file(kind, "email.html", view)
+            return Rendered(text=text, subject=" ".join(subject.split()), html=html, locale=tag)
+        raise TemplateError(f"no templates for channel {channel!r}")
+
+    def _render_file(self, kind: str, filename: str, view: dict[str, Any]) -> tuple[str, str]:
+        path, tag = self.resolve(kind, filename, view["locale"])
+        try:
+            template = self._env.get_template(path)
+            text = template.render(view).strip()
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{path}: {type(exc).__name__}: {exc}") from exc
+        if not text:
+            raise TemplateError(f"{path}: rendered an empty message")
+        return text, tag

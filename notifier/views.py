@@ -1,0 +1,91 @@
+"""What a template sees: a JSON snapshot stored with each message, and its typed view.
+
+The snapshot is taken when the message is planned (so a scheduled message says what was true
+then) and holds every key a template may use, so StrictUndefined only fires on real mistakes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from notifier.rendering import babel_locale
+
+ORDER_KEYS = (
+    "id number placed_at currency total status_url cancel_reason refund_amount "
+    "promised_delivery_at"
+).split()
+SHIPMENT_KEYS = "carrier tracking_number tracking_url eta location reason".split()
+MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
+TIME_KEYS = frozenset({"placed_at", "promised_delivery_at", "eta"})
+
+
+def _item(raw: dict[str, Any]) -> dict[str, Any]:
+    alternatives = [
+        {"sku": a.get("sku"), "name": a.get("name"), "url": a.get("url")}
+        for a in raw.get("alternatives") or []
+    ]
+    return {
+        "sku": raw.get("sku"),
+        "name": raw.get("name") or raw.get("sku") or "",
+        "quantity": raw.get("quantity", 1),
+        "unit_price": raw.get("unit_price"),
+        "alternatives": alternatives,
+    }
+
+
+def snapshot(
+    customer: dict[str, Any],
+    order: dict[str, Any],
+    shipment: dict[str, Any],
+    affected_items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The JSON-ready facts a message is rendered from (strings, numbers, lists)."""
+    name = customer.get("name") or ""
+    order_view = {key: order.get(key) for key in ORDER_KEYS}
+    order_view["number"] = order.get("number") or order.get("id") or ""
+    order_view["items"] = [_item(i) for i in order.get("items") or []]
+    return {
+        "customer": {"id": customer.get("id"), "name": name, "first_name": _first(name)},
+        "order": order_view,
+        "shipment": {key: shipment.get(key) for key in SHIPMENT_KEYS},
+        "affected_items": [_item(i) for i in affected_items or []],
+    }
+
+
+def _first(name: str) -> str:
+    words = name.split()
+    return words[0] if words else ""
+
+
+def _typed(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in MONEY_KEYS:
+        return Decimal(str(value))
+    if key in TIME_KEYS:
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _typed_dict(raw: dict[str, Any]) -> dict[str, Any]:
+    return {key: _typed(key, value) for key, value in raw.items()}
+
+
+def template_view(
+    facts: dict[str, Any], kind: str, locale: str, timezone: str
+) -> dict[str, Any]:
+    """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
+    order = _typed_dict(facts["order"])
+    order["items"] = [_typed_dict(i) for i in facts["order"]["items"]]
+    return {
+        "customer": facts["customer"],
+        "order": order,
+        "shipment": _typed_dict(facts["shipment"]),
+        "affected_items": [_typed_dict(i) for i in facts["affected_items"]],
+        "kind": kind,
+        "locale": locale,
+        "locale_obj": babel_locale(locale),
+        "timezone": timezone,
+    }
