@@ -7,6 +7,7 @@ carries ids only: the database is the truth.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -46,7 +47,7 @@ def middleware() -> list[dramatiq.Middleware]:
 
 def make_redis_broker(url: str) -> RedisBroker:
     """Dramatiq's Redis broker with our middleware and failure-detection settings."""
-    broker = RedisBroker(
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         middleware=middleware(),
         heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
@@ -61,18 +62,24 @@ class Dispatcher(Protocol):
 
     def send(self, task: str, row_id: int) -> None: ...
 
+    def ping(self) -> None:
+        """Raise if the broker cannot be reached."""
+
 
 class DramatiqDispatcher:
     """Enqueues to dramatiq by actor name, so callers need not declare the actors."""
 
-    def __init__(self, broker: dramatiq.Broker) -> None:
+    def __init__(self, broker: RedisBroker) -> None:
         self.broker = broker
 
     def send(self, task: str, row_id: int) -> None:
-        message = dramatiq.Message(
+        message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=QUEUE, actor_name=task, args=(row_id,), kwargs={}, options={}
         )
         self.broker.enqueue(message)
+
+    def ping(self) -> None:
+        self.broker.client.ping()
 
 
 class InlineDispatcher:
@@ -84,18 +91,20 @@ class InlineDispatcher:
 
     def __init__(self, handlers: dict[str, Callable[[int], Any]]) -> None:
         self._handlers = handlers
-        self._pending: deque[tuple[str, int]] = deque()
-        self._running = False
+        self._local = threading.local()  # each calling thread drains its own tasks
 
     def send(self, task: str, row_id: int) -> None:
-        self._pending.append((task, row_id))
-        if self._running:
+        pending: deque[tuple[str, int]] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append((task, row_id))
             return
-        self._running = True
+        pending = self._local.pending = deque([(task, row_id)])
         try:
-            while self._pending:
-                name, pending_id = self._pending.popleft()
+            while pending:
+                name, pending_id = pending.popleft()
                 self._handlers[name](pending_id)
         finally:
-            self._running = False
-            self._pending.clear()
+            self._local.pending = None
+
+    def ping(self) -> None:
+        """Nothing to reach: the work runs here."""

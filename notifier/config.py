@@ -9,6 +9,13 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _default_templates_dir() -> Path:
+    # `templates` in the working directory; else the project's own, next to the package.
+    here = Path("templates")
+    shipped = Path(__file__).resolve().parent.parent / "templates"
+    return here if here.is_dir() or not shipped.is_dir() else shipped
+
+
 def _default_policy_file() -> Path | None:
     candidate = Path("notifier.toml")
     return candidate if candidate.exists() else None
@@ -21,7 +28,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///notifier.db"
     broker_url: str = "memory://"
-    templates_dir: Path = Path("templates")
+    templates_dir: Path = Field(default_factory=_default_templates_dir)
     policy_file: Path | None = Field(default_factory=_default_policy_file)
     default_locale: str = "es-MX"
     default_timezone: str = "America/Mexico_City"

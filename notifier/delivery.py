@@ -152,6 +152,7 @@ def _render(runtime: Runtime, job: Job, route: Route) -> OutboundMessage:
 def _route_values(route: Route, now: datetime, error: str | None = None) -> dict[str, Any]:
     return {
         "channel": route.channel,
+        "rendered_for": route.template_channel,
         "recipient": route.recipient,
         "error": error,
         "updated_at": now,

@@ -45,3 +45,7 @@ class PermanentError(NotifierError, PermanentSendError):
 
 class TemplateError(PermanentError):
     """A template is missing, does not render, or renders something unusable."""
+
+
+class ConfigError(NotifierError):
+    """A setting is missing or does not fit the command."""

@@ -71,9 +71,7 @@ def _event_row(valid: ValidEvent, now: Any) -> dict[str, Any]:
     }
 
 
-def publish(
-    event: bytes | str | dict[str, Any], *, runtime: Runtime | None = None
-) -> Accepted:
+def publish(event: bytes | str | dict[str, Any], *, runtime: Runtime | None = None) -> Accepted:
     """Publish one event. Raises InvalidEvent (naming the field) and stores nothing if invalid.
 
     In the embedded mode (`memory://`) this returns after the event's messages were handled.

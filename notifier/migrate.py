@@ -43,6 +43,4 @@ def ensure_schema(url: str) -> None:
     if url.startswith("sqlite"):
         upgrade(url)
         return
-    raise DatabaseNotMigrated(
-        "the database schema is not up to date: run `notifier db upgrade`"
-    )
+    raise DatabaseNotMigrated("the database schema is not up to date: run `notifier db upgrade`")

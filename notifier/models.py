@@ -168,6 +168,8 @@ class Notification(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    # The channel whose templates were used: differs from `channel` when the console stands in.
+    rendered_for: Mapped[Channel | None] = mapped_column(_enum(Channel))
     recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)

@@ -50,9 +50,7 @@ def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: st
 def lock_order(session: Session, order_id: str) -> Order:
     """The order row, locked so two events of one order are applied one after the other."""
     ensure_row(session, Order, order_id)
-    return session.execute(
-        select(Order).where(Order.id == order_id).with_for_update()
-    ).scalar_one()
+    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer:
@@ -78,9 +76,7 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> li
     return ids
 
 
-def cancel_pending_for_order(
-    session: Session, order_id: str, event_id: str, now: datetime
-) -> int:
+def cancel_pending_for_order(session: Session, order_id: str, event_id: str, now: datetime) -> int:
     """Cancel every message of the order that has not gone out yet; how many."""
     result = session.execute(
         update(Notification)
@@ -160,3 +156,22 @@ def mark_event(session: Session, event: Event, status: EventStatus, now: datetim
     """Record what became of an event."""
     event.status = status
     event.processed_at = now
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+    """Move due scheduled messages to queued and return their ids (skipping locked rows)."""
+    due = (
+        select(Notification.id)
+        .where(Notification.status == NotificationStatus.SCHEDULED, Notification.due_at <= now)
+        .order_by(Notification.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Notification)
+        .where(Notification.id.in_(due.scalar_subquery()))
+        .values(status=NotificationStatus.QUEUED, updated_at=now)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.execute(statement).scalars())

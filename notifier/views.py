@@ -12,11 +12,18 @@ from typing import Any
 
 from notifier.rendering import babel_locale
 
-ORDER_KEYS = (
-    "id number placed_at currency total status_url cancel_reason refund_amount "
-    "promised_delivery_at"
-).split()
-SHIPMENT_KEYS = "carrier tracking_number tracking_url eta location reason".split()
+ORDER_KEYS = [
+    "id",
+    "number",
+    "placed_at",
+    "currency",
+    "total",
+    "status_url",
+    "cancel_reason",
+    "refund_amount",
+    "promised_delivery_at",
+]
+SHIPMENT_KEYS = ["carrier", "tracking_number", "tracking_url", "eta", "location", "reason"]
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
 TIME_KEYS = frozenset({"placed_at", "promised_delivery_at", "eta"})
 
@@ -73,9 +80,7 @@ def _typed_dict(raw: dict[str, Any]) -> dict[str, Any]:
     return {key: _typed(key, value) for key, value in raw.items()}
 
 
-def template_view(
-    facts: dict[str, Any], kind: str, locale: str, timezone: str
-) -> dict[str, Any]:
+def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
     order["items"] = [_typed_dict(i) for i in facts["order"]["items"]]

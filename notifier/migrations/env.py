@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from notifier.db import Base, get_engine
 from notifier import models  # noqa: F401  (registers the tables on Base.metadata)
+from notifier.db import Base, get_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

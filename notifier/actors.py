@@ -1,0 +1,36 @@
+"""Thin dramatiq actors for `notifier worker`: take an id, call one function.
+
+Imported only by worker processes; the broker is set before the actors are declared.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from notifier import broker, delivery, processing
+from notifier.config import get_settings
+from notifier.errors import ConfigError, TransientError
+from notifier.runtime import get_runtime
+
+_settings = get_settings()
+if _settings.is_embedded:
+    raise ConfigError(
+        "`notifier worker` needs NOTIFIER_BROKER_URL=redis://…; memory:// works in-process"
+    )
+dramatiq.set_broker(broker.make_redis_broker(_settings.broker_url))
+
+
+@dramatiq.actor(actor_name=broker.PROCESS_EVENT, queue_name=broker.QUEUE)
+def process_event(event_row_id: int) -> None:
+    """Apply a stored event to its order and plan its messages."""
+    processing.process_event(get_runtime(), event_row_id)
+
+
+@dramatiq.actor(actor_name=broker.DELIVER, queue_name=broker.QUEUE)
+def deliver(notification_id: int) -> None:
+    """Send a queued message; a transient failure is retried, after Retry-After if given."""
+    try:
+        delivery.deliver(get_runtime(), notification_id)
+    except TransientError as exc:
+        delay = int(exc.retry_after * 1000) if exc.retry_after else None
+        raise dramatiq.Retry(str(exc), delay=delay) from exc

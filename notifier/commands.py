@@ -1,0 +1,139 @@
+"""What each `notifier` subcommand does; cli.py only parses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from notifier import migrate
+from notifier.config import get_settings
+from notifier.errors import ConfigError, InvalidEvent
+from notifier.runtime import build_runtime, get_runtime
+from notifier.timeline import message_records
+
+
+def demo(_args: argparse.Namespace) -> int:
+    """Play a store day in a temporary SQLite database and print every customer's messages."""
+    from notifier.demo import run_demo
+
+    run_demo(sys.stdout, get_settings().templates_dir)
+    return 0
+
+
+def publish(args: argparse.Namespace) -> int:
+    """Publish every event of the files; 0 only if all were accepted."""
+    from notifier.ingest import store_and_enqueue, validate
+
+    runtime = get_runtime()
+    rejected = 0
+    for where, raw in _read_events(args.files):
+        try:
+            result = store_and_enqueue(runtime, [validate(raw)])[0]
+        except InvalidEvent as exc:
+            rejected += 1
+            print(f"rejected {where}: {exc}", file=sys.stderr)
+            continue
+        state = "duplicate (already accepted)" if result.duplicate else "accepted"
+        print(f"{state} {result.event_id}")
+    return 1 if rejected else 0
+
+
+def _read_events(files: list[str]) -> Iterator[tuple[str, str | dict[str, Any]]]:
+    for name in files:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        yield from _split_events(name, text)
+
+
+def _split_events(name: str, text: str) -> Iterator[tuple[str, str | dict[str, Any]]]:
+    """A JSON object, an array of them, or JSON lines; each with where it came from."""
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) <= 1:
+            yield name, text
+            return
+        for number, line in lines:
+            yield f"{name}:{number}", line
+        return
+    if isinstance(whole, list):
+        for index, item in enumerate(whole):
+            yield f"{name}[{index}]", item
+    else:
+        yield name, text
+
+
+def worker(_args: argparse.Namespace) -> int:
+    """Replace this process with dramatiq's worker over our actors."""
+    settings = get_settings()
+    if settings.is_embedded:
+        raise ConfigError("`notifier worker` needs NOTIFIER_BROKER_URL=redis://…")
+    argv = [
+        sys.executable, "-m", "dramatiq", "notifier.actors",
+        "--processes", str(settings.worker_processes),
+        "--threads", str(settings.worker_threads),
+    ]  # fmt: skip
+    os.execv(sys.executable, argv)
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    """Run scheduler passes until interrupted."""
+    from notifier.scheduler import run_forever
+
+    run_forever(get_runtime(), interval=args.interval)
+    return 0
+
+
+def tick(args: argparse.Namespace) -> int:
+    """One scheduler pass, as of now or of --now."""
+    from notifier.scheduler import tick as one_pass
+
+    settings = get_settings()
+    runtime = build_runtime(settings, clock=lambda: args.now) if args.now else get_runtime()
+    handed = one_pass(runtime, args.now)
+    print(f"handed {handed} due message(s) to delivery")
+    return 0
+
+
+def api(args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("notifier.api:app", host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def messages(args: argparse.Namespace) -> int:
+    """List messages as a table, or as the JSON array of CONTRACT §3."""
+    get_runtime()  # migrates the embedded database on first use
+    records = message_records(get_settings().database_url, args.order, args.customer)
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    for r in records:
+        when = r["sent_at"] or r["due_at"]
+        print(f"{r['id']:>6} {when} {r['order_id'] or '-'} {r['kind']:<18} "
+              f"{r['channel'] or '-':<8} {r['status']:<9} {r['error'] or ''}")  # fmt: skip
+    return 0
+
+
+def templates(args: argparse.Namespace) -> int:
+    """`templates check` or `templates preview`."""
+    from notifier import template_commands
+
+    if args.action == "check":
+        return template_commands.check(get_settings())
+    return template_commands.preview(get_settings(), args)
+
+
+def db(_args: argparse.Namespace) -> int:
+    """`db upgrade`: apply the migrations."""
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    print("database is up to date")
+    return 0

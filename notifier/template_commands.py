@@ -1,0 +1,50 @@
+"""`notifier templates check` and `notifier templates preview`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from notifier.config import Settings
+from notifier.events import parse_event
+from notifier.models import Kind
+from notifier.policy import load_policy
+from notifier.rendering import Renderer
+from notifier.samples import facts_from_event, sample_facts
+from notifier.templates_check import SAMPLE_TIMEZONE, check_templates
+from notifier.views import template_view
+
+
+def check(settings: Settings) -> int:
+    """Render everything; print a line each and a summary; 1 if anything failed."""
+    renderer = Renderer(settings.templates_dir, settings.default_locale)
+    budget = load_policy(settings.policy_file).sms_max_segments
+    lines = list(check_templates(renderer, budget))
+    failed = [line for line in lines if line.error]
+    for line in lines:
+        print(line)
+    print(f"\n{len(lines)} renders, {len(failed)} failed (SMS budget: {budget} segments)")
+    return 1 if failed else 0
+
+
+def preview(settings: Settings, args: argparse.Namespace) -> int:
+    """Print one kind rendered for a channel and locale, against a sample or an event file."""
+    kind = Kind(args.kind)
+    locale = args.locale or settings.default_locale
+    facts = _facts(args.event)
+    view = template_view(facts, kind, locale, settings.default_timezone or SAMPLE_TIMEZONE)
+    rendered = Renderer(settings.templates_dir, settings.default_locale).render(
+        kind, args.channel, view
+    )
+    if rendered.subject:
+        print(f"Subject: {rendered.subject}\n")
+    print(rendered.text)
+    if rendered.html:
+        print(f"\n--- HTML ---\n{rendered.html}")
+    return 0
+
+
+def _facts(event_file: Path | None) -> dict[str, object]:
+    if event_file is None:
+        return sample_facts()["full"]
+    return facts_from_event(parse_event(event_file.read_bytes()))

@@ -1,0 +1,180 @@
+"""Fixtures: databases (SQLite and a real PostgreSQL), a real Redis, runtimes and workers.
+
+Tests that need PostgreSQL or Redis skip when the server cannot be reached, except in CI
+(`CI=true`), where they fail: a green CI run must have used the real servers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from notifier import migrate
+from notifier.config import Settings
+from notifier.db import dispose_engines, get_engine
+from notifier.runtime import Runtime, build_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+TEMPLATES = ROOT / "templates"
+POSTGRES_URL = os.environ.get(
+    "NOTIFIER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("NOTIFIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TABLES = ("notifications", "events", "orders", "customers")
+
+
+def unavailable(what: str, why: Exception) -> None:
+    """Skip locally, fail in CI."""
+    message = f"{what} is not reachable ({type(why).__name__}: {why})"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def example(name: str) -> dict[str, Any]:
+    """A contract example event by file name (without .json)."""
+    loaded: dict[str, Any] = json.loads((DATA / "events" / f"{name}.json").read_text())
+    return loaded
+
+
+def journey() -> list[dict[str, Any]]:
+    """The contract's whole journey, in order."""
+    lines = (DATA / "journey.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines() -> Iterator[None]:
+    yield
+    dispose_engines()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/notifier.db"
+
+
+def settings_for(database_url: str, broker_url: str = "memory://", **extra: Any) -> Settings:
+    """Settings for a test: no policy file, the project's templates, nothing from the env."""
+    return Settings(
+        database_url=database_url,
+        broker_url=broker_url,
+        templates_dir=TEMPLATES,
+        policy_file=None,
+        **extra,
+    )
+
+
+@pytest.fixture
+def console() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def runtime(sqlite_url: str, console: io.StringIO) -> Runtime:
+    """The embedded mode on a fresh SQLite file; console output captured."""
+    return build_runtime(settings_for(sqlite_url), console=console)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated; dropped at the end."""
+    admin_url = make_url(POSTGRES_URL)
+    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        unavailable("PostgreSQL", exc)
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    dispose_engines()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    with get_engine(postgres_database).begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    return postgres_database
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis database, emptied for this test."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def app_env(database_url: str, broker_url: str, **extra: str) -> dict[str, str]:
+    """The environment for a notifier subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_"))}
+    env.update(
+        NOTIFIER_DATABASE_URL=database_url,
+        NOTIFIER_BROKER_URL=broker_url,
+        NOTIFIER_TEMPLATES_DIR=str(TEMPLATES),
+        **extra,
+    )
+    return env
+
+
+def notifier_command(*args: str) -> list[str]:
+    """The installed `notifier` command, run by this interpreter."""
+    return [sys.executable, "-m", "notifier.cli", *args]
+
+
+@pytest.fixture
+def worker(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `notifier worker` (dramatiq, 2 processes) on Redis and PostgreSQL."""
+    env = app_env(postgres_url, redis_url, NOTIFIER_WORKER_PROCESSES="2")
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen(
+        notifier_command("worker"), env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll until `condition()` holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
