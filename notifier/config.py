@@ -24,7 +24,9 @@ def _default_policy_file() -> Path | None:
 class Settings(BaseSettings):
     """Every setting of the notifier; names are the contract's environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="NOTIFIER_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     database_url: str = "sqlite:///notifier.db"
     broker_url: str = "memory://"

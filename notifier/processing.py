@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from notifier import broker, playbook, queries
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
-from notifier.models import Customer, EventStatus, NotificationStatus, Order
+from notifier.models import Customer, Event, EventStatus, NotificationStatus, Order
 from notifier.views import snapshot
 
 if TYPE_CHECKING:
@@ -25,17 +25,32 @@ log = logging.getLogger(__name__)
 
 
 def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
-    """Process one stored event once; the ids of the messages it handed to delivery."""
+    """Process a stored event once; the ids of the messages it handed to delivery.
+
+    Events of one order are applied in the order they arrived, whatever order the workers
+    pick them up in: the order row is locked, and every earlier event of the order that is
+    still waiting is applied first, in the same transaction.
+    """
     now = runtime.clock()
+    due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
-        row = queries.lock_event(session, event_row_id)
-        if row is None or row.status is not EventStatus.RECEIVED:
-            return []
-        event = parse_event_object(row.payload)
-        due_now, stale = apply_event(session, event, now)
-        queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
+        order_id = queries.event_order_id(session, event_row_id)
+        if order_id is not None:
+            queries.lock_order(session, order_id)
+            rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
+        else:
+            rows = queries.lock_waiting_event(session, event_row_id)
+        for row in rows:
+            due_now += _apply_row(session, row, now)
     for notification_id in due_now:
         runtime.dispatcher.send(broker.DELIVER, notification_id)
+    return due_now
+
+
+def _apply_row(session: Session, row: Event, now: datetime) -> list[int]:
+    event = parse_event_object(row.payload)
+    due_now, stale = apply_event(session, event, now)
+    queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
 

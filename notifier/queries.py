@@ -35,11 +35,30 @@ def insert_event(session: Session, values: dict[str, Any]) -> int | None:
     return session.execute(statement).scalar_one_or_none()
 
 
-def lock_event(session: Session, row_id: int) -> Event | None:
-    """The event row, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
-    return session.execute(
-        select(Event).where(Event.id == row_id).with_for_update()
-    ).scalar_one_or_none()
+def event_order_id(session: Session, row_id: int) -> str | None:
+    """The order a stored event is about (None for cart events or an unknown row)."""
+    return session.execute(select(Event.order_id).where(Event.id == row_id)).scalar_one_or_none()
+
+
+def lock_waiting_event(session: Session, row_id: int) -> list[Event]:
+    """The event, locked, if it still waits to be processed."""
+    query = select(Event).where(Event.id == row_id, Event.status == EventStatus.RECEIVED)
+    return list(session.execute(query.with_for_update()).scalars())
+
+
+def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) -> list[Event]:
+    """The order's events that still wait, up to and including `up_to`, in arrival order."""
+    query = (
+        select(Event)
+        .where(
+            Event.order_id == order_id,
+            Event.status == EventStatus.RECEIVED,
+            Event.id <= up_to,
+        )
+        .order_by(Event.id)
+        .with_for_update()
+    )
+    return list(session.execute(query).scalars())
 
 
 def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: str) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,9 @@ def runtime(sqlite_url: str, console: io.StringIO) -> Runtime:
     return build_runtime(settings_for(sqlite_url), console=console)
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, migrated; dropped at the end."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped afterwards."""
     admin_url = make_url(POSTGRES_URL)
     name = f"notifier_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -103,13 +104,21 @@ def postgres_database() -> Iterator[str]:
     except Exception as exc:
         admin.dispose()
         unavailable("PostgreSQL", exc)
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    yield url
-    dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated."""
+    with fresh_postgres_database() as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture

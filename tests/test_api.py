@@ -1,0 +1,124 @@
+"""The HTTP API: POST /events (single, batch, signed), timelines, health."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from notifier.api import create_app
+from notifier.runtime import Runtime, build_runtime
+from notifier.timeline import message_records
+from tests.conftest import example, journey, settings_for
+
+SECRET = "s3cret-for-tests"
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> TestClient:
+    return TestClient(create_app(runtime))
+
+
+@pytest.fixture
+def signed_runtime(sqlite_url: str) -> Runtime:
+    settings = settings_for(sqlite_url, ingest_secret=SecretStr(SECRET))
+    return build_runtime(settings, console=io.StringIO())
+
+
+def post(client: TestClient, payload: Any, **headers: str) -> Any:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return client.post("/events", content=body, headers=headers)
+
+
+def test_one_event_is_accepted_with_202_and_its_id(client: TestClient, runtime: Runtime) -> None:
+    response = post(client, example("order_placed"))
+    assert response.status_code == 202
+    assert response.json() == {"accepted": [{"event_id": "evt-0001", "duplicate": False}]}
+    assert [r["status"] for r in message_records(runtime.db_url)] == ["sent"]
+
+
+def test_a_batch_is_accepted_and_duplicates_are_flagged(client: TestClient) -> None:
+    first = post(client, journey())
+    again = post(client, journey())
+    assert first.status_code == again.status_code == 202
+    assert all(not a["duplicate"] for a in first.json()["accepted"])
+    assert all(a["duplicate"] for a in again.json()["accepted"])
+
+
+def test_bad_json_is_400(client: TestClient) -> None:
+    response = post(client, b"{not json")
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["field"] == "(body)"
+
+
+def test_invalid_event_is_422_naming_the_field_and_stores_nothing(
+    client: TestClient, runtime: Runtime
+) -> None:
+    event = example("order_placed")
+    event["customer"]["phone"] = "55-1234"
+    response = post(client, event)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "customer.phone"
+    assert message_records(runtime.db_url) == []
+
+
+def test_a_batch_with_one_bad_event_is_rejected_whole_naming_its_index(
+    client: TestClient, runtime: Runtime
+) -> None:
+    bad = example("order_shipped")
+    bad["order"].pop("id")
+    response = post(client, [example("order_placed"), bad])
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"field": "[1].order.id", "reason": "Field required"}]
+    assert message_records(runtime.db_url) == []
+
+
+def test_event_over_one_mebibyte_is_413(client: TestClient) -> None:
+    event = example("order_placed")
+    event["order"]["notes"] = "x" * (1024 * 1024)
+    assert post(client, event).status_code == 413
+
+
+def test_signature_is_required_when_a_secret_is_set(signed_runtime: Runtime) -> None:
+    client = TestClient(create_app(signed_runtime))
+    body = json.dumps(example("order_placed")).encode()
+    good = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    missing = post(client, body)
+    wrong = post(client, body, **{"X-Notifier-Signature": "sha256=" + "0" * 64})
+    right = post(client, body, **{"X-Notifier-Signature": good})
+    assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 202)
+    assert missing.json()["detail"][0]["field"] == "X-Notifier-Signature"
+    assert SECRET not in missing.text + wrong.text
+
+
+def test_order_timeline_lists_the_messages(client: TestClient) -> None:
+    post(client, journey())
+    timeline = client.get("/orders/ord-5001/messages").json()
+    assert [m["kind"] for m in timeline] == [
+        "order_confirmed", "order_shipped", "out_for_delivery", "order_delivered",
+    ]  # fmt: skip
+
+
+def test_healthz_answers_ok_when_database_and_broker_answer(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_is_503_naming_a_broker_that_does_not_answer(sqlite_url: str) -> None:
+    runtime = build_runtime(settings_for(sqlite_url, broker_url="redis://127.0.0.1:1/0"))
+    response = TestClient(create_app(runtime)).get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("failing")
+    assert response.json()["database"] == "ok"
+
+
+def test_openapi_schema_lists_the_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/events", "/healthz", "/orders/{order_id}/messages"} <= set(paths)

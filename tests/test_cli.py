@@ -1,0 +1,146 @@
+"""The `notifier` command as a user runs it: publish, messages, templates, db."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DATA, app_env, example, notifier_command
+
+
+def run(
+    *args: str, env: dict[str, str], stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        notifier_command(*args), env=env, input=stdin, capture_output=True, text=True,
+        timeout=120, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def env(sqlite_url: str) -> dict[str, str]:
+    return app_env(sqlite_url, "memory://")
+
+
+def messages(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    result = run("messages", "--json", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    loaded: list[dict[str, Any]] = json.loads(result.stdout)
+    return loaded
+
+
+def test_publish_journey_twice_then_messages_lists_one_sent_per_kind(
+    env: dict[str, str],
+) -> None:
+    journey = str(DATA / "journey.jsonl")
+    first = run("publish", journey, env=env)
+    second = run("publish", journey, env=env)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("duplicate") == 7
+    records = messages(env, "--order", "ord-5001")
+    assert sorted(r["kind"] for r in records) == sorted(
+        ["order_confirmed", "order_shipped", "out_for_delivery", "order_delivered"]
+    )
+    assert {r["status"] for r in records} == {"sent"}
+    wanted = {"id", "order_id", "customer_id", "kind", "channel", "to", "status", "due_at",
+              "sent_at", "body", "error"}  # fmt: skip
+    assert all(wanted <= set(r) for r in records)
+
+
+def test_publish_reads_an_array_from_stdin(env: dict[str, str]) -> None:
+    events = [example("order_placed"), example("order_shipped")]
+    result = run("publish", "-", env=env, stdin=json.dumps(events))
+    assert result.returncode == 0, result.stderr
+    status_lines = [line for line in result.stdout.splitlines() if line.startswith("accepted")]
+    assert status_lines == ["accepted evt-0001", "accepted evt-0002"]
+    assert "[console whatsapp → +52******5678] order_shipped" in result.stdout
+
+
+BAD_EVENTS: dict[str, tuple[str | dict[str, Any], str]] = {
+    "bad JSON": ('{"event_id": ', "(body): invalid JSON"),
+    "unknown type": ({"type": "order.lost"}, "type: unknown event type 'order.lost'"),
+    "missing order id": ({"order": {"number": "MX-1"}}, "order.id: Field required"),
+    "bad phone": ({"customer": {"id": "c", "phone": "5512345678"}}, "customer.phone"),
+    "no offset": ({"occurred_at": "2026-11-10T21:00:00"}, "occurred_at"),
+    "wrong type": ({"customer": {"id": "c", "orders_count": "many"}}, "customer.orders_count"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_EVENTS), ids=list(BAD_EVENTS))
+def test_invalid_event_exits_non_zero_naming_the_field_and_stores_nothing(
+    env: dict[str, str], case: str
+) -> None:
+    change, expected = BAD_EVENTS[case]
+    if isinstance(change, str):
+        text = change
+    else:
+        event = example("order_placed")
+        event.update(change)
+        text = json.dumps(event)
+    result = run("publish", "-", env=env, stdin=text)
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert messages(env) == []
+
+
+def test_oversized_event_is_rejected(env: dict[str, str]) -> None:
+    event = example("order_placed")
+    event["order"]["notes"] = "x" * (1024 * 1024)
+    result = run("publish", "-", env=env, stdin=json.dumps(event))
+    assert result.returncode == 1
+    assert "over the 1 MiB limit" in result.stderr
+
+
+def test_one_bad_line_does_not_stop_the_good_ones(env: dict[str, str], tmp_path: Path) -> None:
+    bad = example("order_shipped")
+    bad["order"] = {}
+    lines = [json.dumps(example("order_placed")), json.dumps(bad)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines))
+    result = run("publish", str(path), env=env)
+    assert result.returncode == 1
+    assert f"rejected {path}:2: order.id: Field required" in result.stderr
+    assert [r["kind"] for r in messages(env)] == ["order_confirmed"]
+
+
+def test_templates_check_passes_and_reports_segments(env: dict[str, str]) -> None:
+    result = run("templates", "check", env=env)
+    assert result.returncode == 0, result.stdout
+    assert "0 failed" in result.stdout
+    assert "UCS-2" in result.stdout and "GSM-7" in result.stdout
+
+
+def test_templates_check_fails_on_a_broken_template(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "es" / "order_confirmed"
+    folder.mkdir(parents=True)
+    (folder / "sms.txt").write_text("{% if %}")
+    result = run("templates", "check", env={**env, "NOTIFIER_TEMPLATES_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "FAIL es/order_confirmed/sms" in result.stdout
+
+
+def test_templates_preview_renders_against_an_event_file(env: dict[str, str]) -> None:
+    event = str(DATA / "events" / "order_shipped.json")
+    result = run("templates", "preview", "order_shipped", "--channel", "email",
+                 "--locale", "pt-BR", "--event", event, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Subject: ")
+    assert "EST123456789MX" in result.stdout
+    assert "<!doctype html>" in result.stdout.lower()
+
+
+def test_db_upgrade_creates_the_schema(env: dict[str, str]) -> None:
+    result = run("db", "upgrade", env=env)
+    assert result.returncode == 0, result.stderr
+    assert messages(env) == []
+
+
+def test_worker_refuses_the_memory_broker(env: dict[str, str]) -> None:
+    result = run("worker", env=env)
+    assert result.returncode == 1
+    assert "redis://" in result.stderr

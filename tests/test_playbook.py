@@ -1,0 +1,118 @@
+"""The playbook: forward-only order status, immediate kinds, stable dedup keys (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from notifier.events import EventIn, parse_event_object
+from notifier.models import Kind, OrderStatus
+from notifier.playbook import OrderState, decide, dedup_key
+from tests.conftest import example
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def event(name: str, **changes: Any) -> EventIn:
+    raw = example(name)
+    raw.update(changes)
+    return parse_event_object(raw)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "status"),
+    [
+        ("order_placed", Kind.ORDER_CONFIRMED, OrderStatus.PLACED),
+        ("order_shipped", Kind.ORDER_SHIPPED, OrderStatus.SHIPPED),
+        ("shipment_out_for_delivery", Kind.OUT_FOR_DELIVERY, OrderStatus.OUT_FOR_DELIVERY),
+        ("shipment_delivered", Kind.ORDER_DELIVERED, OrderStatus.DELIVERED),
+        ("order_canceled", Kind.ORDER_CANCELED, OrderStatus.CANCELED),
+        ("order_refunded", Kind.REFUND_ISSUED, None),
+        ("return_requested", Kind.RETURN_RECEIVED, None),
+        ("item_out_of_stock", Kind.OUT_OF_STOCK, None),
+    ],
+)
+def test_each_immediate_event_plans_its_kind_now(
+    name: str, kind: Kind, status: OrderStatus | None
+) -> None:
+    decision = decide(OrderState(), event(name), NOW)
+    assert not decision.stale
+    assert [(p.kind, p.due_at) for p in decision.plans] == [(kind, NOW)]
+    assert decision.new_status is status
+
+
+@pytest.mark.parametrize("name", ["shipment_in_transit", "shipment_eta_updated", "cart_updated"])
+def test_informational_events_plan_no_immediate_message(name: str) -> None:
+    assert decide(OrderState(), event(name), NOW).plans == []
+
+
+def test_shipped_after_delivered_is_stale_and_plans_nothing() -> None:
+    delivered = OrderState(OrderStatus.DELIVERED, NOW)
+    decision = decide(delivered, event("order_shipped"), NOW)
+    assert decision.stale
+    assert decision.plans == []
+    assert "delivered" in decision.reason
+
+
+def test_same_status_older_than_the_last_change_is_stale() -> None:
+    in_transit = OrderState(OrderStatus.IN_TRANSIT, datetime(2026, 11, 12, 10, tzinfo=UTC))
+    older = event("shipment_in_transit", occurred_at="2026-11-12T09:00:00Z")
+    newer = event("shipment_in_transit", occurred_at="2026-11-12T11:00:00Z")
+    assert decide(in_transit, older, NOW).stale
+    assert not decide(in_transit, newer, NOW).stale
+
+
+def test_canceled_order_ignores_later_progress_but_takes_the_refund() -> None:
+    canceled = OrderState(OrderStatus.CANCELED, NOW - timedelta(hours=1))
+    assert decide(canceled, event("shipment_out_for_delivery"), NOW).stale
+    refund = decide(canceled, event("order_refunded"), NOW)
+    assert not refund.stale
+    assert [p.kind for p in refund.plans] == [Kind.REFUND_ISSUED]
+
+
+def test_delivered_order_cannot_be_canceled() -> None:
+    delivered = OrderState(OrderStatus.DELIVERED, NOW)
+    assert decide(delivered, event("order_canceled"), NOW).stale
+
+
+def test_cancel_cancels_everything_pending() -> None:
+    placed = OrderState(OrderStatus.PLACED, NOW - timedelta(days=1))
+    assert decide(placed, event("order_canceled"), NOW).cancel_all_pending
+
+
+def test_out_of_stock_after_shipping_is_stale() -> None:
+    shipped = OrderState(OrderStatus.SHIPPED, NOW - timedelta(days=1))
+    assert decide(shipped, event("item_out_of_stock"), NOW).stale
+
+
+def test_pending_payment_does_not_confirm_the_order() -> None:
+    raw = example("order_placed")
+    raw["payment"] = {"status": "pending", "method": "oxxo"}
+    decision = decide(OrderState(), parse_event_object(raw), NOW)
+    assert decision.plans == []
+    assert decision.new_status is OrderStatus.PAYMENT_PENDING
+
+
+def test_paid_after_pending_confirms_with_the_same_key_as_placed() -> None:
+    pending = OrderState(OrderStatus.PAYMENT_PENDING, NOW - timedelta(hours=1))
+    paid = event("order_placed", type="order.paid", event_id="evt-paid")
+    placed = decide(OrderState(), event("order_placed"), NOW)
+    assert [p.dedup_key for p in decide(pending, paid, NOW).plans] == [
+        p.dedup_key for p in placed.plans
+    ]
+
+
+def test_dedup_key_is_the_same_for_the_same_event_and_differs_per_refund() -> None:
+    first = decide(OrderState(), event("order_refunded"), NOW).plans[0].dedup_key
+    again = decide(OrderState(), event("order_refunded"), NOW + timedelta(hours=1)).plans[0]
+    second = decide(OrderState(), event("order_refunded", event_id="evt-r2"), NOW).plans[0]
+    assert first == again.dedup_key
+    assert first != second.dedup_key
+
+
+def test_long_dedup_keys_are_hashed_to_fit() -> None:
+    key = dedup_key("out_of_stock", "o" * 200, ",".join(f"SKU-{n}" for n in range(100)))
+    assert len(key) <= 300
+    assert key != dedup_key("out_of_stock", "o" * 200, ",".join(f"SKU-{n}" for n in range(99)))

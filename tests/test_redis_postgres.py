@@ -1,0 +1,100 @@
+"""The production shape: events through Redis to a real `notifier worker`, on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import notifier
+from notifier.db import session_scope
+from notifier.models import Event, EventStatus
+from notifier.runtime import Runtime, build_runtime
+from notifier.timeline import message_records
+from tests.conftest import (
+    DATA,
+    app_env,
+    example,
+    journey,
+    notifier_command,
+    settings_for,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+JOURNEY_KINDS = Counter(["order_confirmed", "order_shipped", "out_for_delivery",
+                         "order_delivered"])  # fmt: skip
+
+
+@pytest.fixture
+def producer(postgres_url: str, redis_url: str) -> Runtime:
+    """The publishing side: stores events in PostgreSQL and enqueues their ids to Redis."""
+    return build_runtime(settings_for(postgres_url, broker_url=redis_url))
+
+
+def sent(db_url: str, order_id: str) -> list[dict[str, Any]]:
+    return [r for r in message_records(db_url, order_id=order_id) if r["status"] == "sent"]
+
+
+def all_events_processed(db_url: str) -> bool:
+    with session_scope(db_url) as session:
+        return session.query(Event).filter(Event.status == EventStatus.RECEIVED).count() == 0
+
+
+def test_journey_published_twice_through_redis_sends_one_message_per_kind(
+    producer: Runtime, worker: subprocess.Popen[bytes], postgres_url: str, redis_url: str
+) -> None:
+    for _ in range(2):
+        for event in journey():
+            notifier.publish(event, runtime=producer)
+    wait_until(lambda: len(sent(postgres_url, "ord-5001")) >= 4, what="4 messages sent")
+    wait_until(lambda: all_events_processed(postgres_url), what="every event processed")
+    listed = subprocess.run(
+        notifier_command("messages", "--order", "ord-5001", "--json"),
+        env=app_env(postgres_url, redis_url), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    records = json.loads(listed.stdout)
+    assert Counter(r["kind"] for r in records) == JOURNEY_KINDS
+    assert {r["status"] for r in records} == {"sent"}
+    assert worker.poll() is None
+
+
+def test_same_event_published_by_eight_processes_at_once_is_sent_once(
+    worker: subprocess.Popen[bytes], postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "placed.json"
+    path.write_text(json.dumps(example("order_placed")))
+    env = app_env(postgres_url, redis_url)
+    publishers = [
+        subprocess.Popen(notifier_command("publish", str(path)), env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=120) for p in publishers]
+    assert all(p.returncode == 0 for p in publishers), outputs
+    answers = Counter(out.split()[0] for out, _ in outputs)
+    assert answers == Counter({"accepted": 1, "duplicate": 7})
+    wait_until(lambda: len(sent(postgres_url, "ord-5001")) == 1, what="the confirmation")
+    wait_until(lambda: all_events_processed(postgres_url), what="the event processed")
+    records = message_records(postgres_url, order_id="ord-5001")
+    assert [(r["kind"], r["status"]) for r in records] == [("order_confirmed", "sent")]
+
+
+def test_shipped_after_delivered_sends_nothing_through_the_worker(
+    producer: Runtime, worker: subprocess.Popen[bytes], postgres_url: str
+) -> None:
+    notifier.publish(example("order_placed"), runtime=producer)
+    notifier.publish(example("shipment_delivered"), runtime=producer)
+    wait_until(lambda: len(sent(postgres_url, "ord-5001")) == 2, what="2 messages sent")
+    notifier.publish(example("order_shipped"), runtime=producer)
+    wait_until(lambda: all_events_processed(postgres_url), what="the stale event processed")
+    kinds = [r["kind"] for r in message_records(postgres_url, order_id="ord-5001")]
+    assert kinds == ["order_confirmed", "order_delivered"]
+
+
+def test_journey_file_is_in_the_test_data() -> None:
+    assert (DATA / "journey.jsonl").read_text().count("\n") >= 6
