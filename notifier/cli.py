@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -61,6 +62,7 @@ def _templates_parser(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `notifier` command; the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `notifier messages | head` ends quietly
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import (
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INLINE_RETRY_DELAYS = (0.5, 2.0, 5.0)
+SENDING_HOLDS_FOR = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,28 @@ class Outcome:
 
 
 def deliver(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
-    """Send a queued message once; None when it was not ours to send. Transient failures raise."""
+    """Send a queued message once; None when it was not ours to send. Transient failures raise.
+
+    The order's earlier due messages go first, so a customer reads "confirmed" before
+    "shipped" even when both were planned in the same instant and picked up by two workers.
+    """
+    _send_earlier_first(runtime, notification_id)
+    return _deliver_one(runtime, notification_id)
+
+
+def _send_earlier_first(runtime: Runtime, notification_id: int) -> None:
+    now = runtime.clock()
+    with session_scope(runtime.db_url) as session:
+        earlier = queries.earlier_unsent_of_order(
+            session, notification_id, now, busy_since=now - SENDING_HOLDS_FOR
+        )
+    if any(status is NotificationStatus.SENDING for _, status in earlier):
+        raise TransientError("an earlier message of this order is being sent", retry_after=0.5)
+    for earlier_id, _ in earlier:
+        _deliver_one(runtime, earlier_id)
+
+
+def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
     job = _claim(runtime, notification_id)
     if job is None:
         return None

@@ -31,7 +31,6 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
     pick them up in: the order row is locked, and every earlier event of the order that is
     still waiting is applied first, in the same transaction.
     """
-    now = runtime.clock()
     due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
@@ -40,6 +39,7 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
             rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
+        now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
             due_now += _apply_row(session, row, now)
     for notification_id in due_now:

@@ -194,3 +194,29 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
         .execution_options(synchronize_session=False)
     )
     return list(session.execute(statement).scalars())
+
+
+def earlier_unsent_of_order(
+    session: Session, notification_id: int, now: datetime, busy_since: datetime
+) -> list[tuple[int, NotificationStatus]]:
+    """Due messages of the same order planned before this one and not out yet, oldest first.
+
+    A `sending` row counts only when it was claimed after `busy_since`: an older claim belongs
+    to a sender that died, and must not hold the order's later messages back.
+    """
+    this = select(Notification.order_id).where(Notification.id == notification_id)
+    query = (
+        select(Notification.id, Notification.status)
+        .where(
+            Notification.order_id == this.scalar_subquery(),
+            Notification.id < notification_id,
+            Notification.due_at <= now,
+            (Notification.status == NotificationStatus.QUEUED)
+            | (
+                (Notification.status == NotificationStatus.SENDING)
+                & (Notification.updated_at > busy_since)
+            ),
+        )
+        .order_by(Notification.id)
+    )
+    return [(row.id, row.status) for row in session.execute(query)]

@@ -59,6 +59,27 @@ def journey() -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+# Each invalid event: the change to a valid order.placed (or a raw text) and what the error says.
+INVALID_EVENTS: dict[str, tuple[str | dict[str, Any], str]] = {
+    "bad JSON": ('{"event_id": ', "(body): invalid JSON"),
+    "unknown type": ({"type": "order.lost"}, "type: unknown event type 'order.lost'"),
+    "missing order id": ({"order": {"number": "MX-1"}}, "order.id: Field required"),
+    "bad phone": ({"customer": {"id": "c", "phone": "5512345678"}}, "customer.phone"),
+    "no offset": ({"occurred_at": "2026-11-10T21:00:00"}, "occurred_at"),
+    "wrong type": ({"customer": {"id": "c", "orders_count": "many"}}, "customer.orders_count"),
+}
+
+
+def invalid_event(case: str) -> tuple[str, str]:
+    """The JSON text of an invalid event and the words its rejection must contain."""
+    change, expected = INVALID_EVENTS[case]
+    if isinstance(change, str):
+        return change, expected
+    event = example("order_placed")
+    event.update(change)
+    return json.dumps(event), expected
+
+
 @pytest.fixture(autouse=True)
 def _fresh_engines() -> Iterator[None]:
     yield

@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from notifier.api import create_app
+from notifier.db import session_scope
+from notifier.models import Event
 from notifier.runtime import Runtime, build_runtime
 from notifier.timeline import message_records
-from tests.conftest import example, journey, settings_for
+from tests.conftest import INVALID_EVENTS, example, invalid_event, journey, settings_for
 
 SECRET = "s3cret-for-tests"
 
@@ -77,6 +79,20 @@ def test_a_batch_with_one_bad_event_is_rejected_whole_naming_its_index(
     assert response.status_code == 422
     assert response.json()["detail"] == [{"field": "[1].order.id", "reason": "Field required"}]
     assert message_records(runtime.db_url) == []
+
+
+@pytest.mark.parametrize("case", list(INVALID_EVENTS), ids=list(INVALID_EVENTS))
+def test_each_invalid_event_is_4xx_naming_the_field_and_stores_nothing(
+    client: TestClient, runtime: Runtime, case: str
+) -> None:
+    text, expected = invalid_event(case)
+    response = post(client, text.encode())
+    assert response.status_code == (400 if case == "bad JSON" else 422)
+    problem = response.json()["detail"][0]
+    assert expected in f"{problem['field']}: {problem['reason']}"
+    assert message_records(runtime.db_url) == []
+    with session_scope(runtime.db_url) as session:
+        assert session.query(Event).count() == 0
 
 
 def test_event_over_one_mebibyte_is_413(client: TestClient) -> None:

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DATA, app_env, example, notifier_command
+from tests.conftest import (
+    DATA,
+    INVALID_EVENTS,
+    app_env,
+    example,
+    invalid_event,
+    notifier_command,
+)
 
 
 def run(
@@ -61,27 +68,11 @@ def test_publish_reads_an_array_from_stdin(env: dict[str, str]) -> None:
     assert "[console whatsapp → +52******5678] order_shipped" in result.stdout
 
 
-BAD_EVENTS: dict[str, tuple[str | dict[str, Any], str]] = {
-    "bad JSON": ('{"event_id": ', "(body): invalid JSON"),
-    "unknown type": ({"type": "order.lost"}, "type: unknown event type 'order.lost'"),
-    "missing order id": ({"order": {"number": "MX-1"}}, "order.id: Field required"),
-    "bad phone": ({"customer": {"id": "c", "phone": "5512345678"}}, "customer.phone"),
-    "no offset": ({"occurred_at": "2026-11-10T21:00:00"}, "occurred_at"),
-    "wrong type": ({"customer": {"id": "c", "orders_count": "many"}}, "customer.orders_count"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_EVENTS), ids=list(BAD_EVENTS))
+@pytest.mark.parametrize("case", list(INVALID_EVENTS), ids=list(INVALID_EVENTS))
 def test_invalid_event_exits_non_zero_naming_the_field_and_stores_nothing(
     env: dict[str, str], case: str
 ) -> None:
-    change, expected = BAD_EVENTS[case]
-    if isinstance(change, str):
-        text = change
-    else:
-        event = example("order_placed")
-        event.update(change)
-        text = json.dumps(event)
+    text, expected = invalid_event(case)
     result = run("publish", "-", env=env, stdin=text)
     assert result.returncode == 1
     assert expected in result.stderr

@@ -98,3 +98,15 @@ def test_shipped_after_delivered_sends_nothing_through_the_worker(
 
 def test_journey_file_is_in_the_test_data() -> None:
     assert (DATA / "journey.jsonl").read_text().count("\n") >= 6
+
+
+def test_messages_of_one_order_reach_the_customer_in_the_order_planned(
+    producer: Runtime, worker: subprocess.Popen[bytes], postgres_url: str
+) -> None:
+    for event in journey():  # published in a burst: the workers pick them up concurrently
+        notifier.publish(event, runtime=producer)
+    wait_until(lambda: len(sent(postgres_url, "ord-5001")) == 4, what="4 messages sent")
+    records = sent(postgres_url, "ord-5001")
+    by_send_time = [r["kind"] for r in sorted(records, key=lambda r: r["sent_at"])]
+    assert by_send_time == ["order_confirmed", "order_shipped", "out_for_delivery",
+                            "order_delivered"]  # fmt: skip
