@@ -41,8 +41,11 @@ def shipped_locales(templates_dir: Path) -> list[str]:
 
 
 def kinds_with_templates(templates_dir: Path) -> list[str]:
-    """Every kind that some locale has templates for, plus every kind the playbook sends."""
-    found = {p.name for p in templates_dir.glob("*/*") if p.is_dir()}
+    """Every kind that some locale has templates for, plus every kind the playbook sends.
+
+    Folders whose names start with `_` hold shared pieces (layouts, macros), not kinds.
+    """
+    found = {p.name for p in templates_dir.glob("*/*") if p.is_dir() and p.name[0] != "_"}
     return sorted(found | {str(kind) for kind in IMMEDIATE_KIND.values()})
 
 
