@@ -8,6 +8,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -41,9 +42,21 @@ def _check_signature(body: bytes, header: str | None, runtime: Runtime) -> None:
         raise _rejection(401, [FieldProblem("X-Notifier-Signature", f"signature {why}")])
 
 
+async def _read_limited(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it grows past the limit (never read whole)."""
+    too_large = _rejection(413, [FieldProblem("(body)", "request is over 16 MiB")])
+    if int(request.headers.get("content-length") or 0) > MAX_BATCH_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BATCH_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _decode(body: bytes) -> Any:
-    if len(body) > MAX_BATCH_BYTES:
-        raise _rejection(413, [FieldProblem("(body)", "request is over 16 MiB")])
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -86,10 +99,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         x_notifier_signature: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
         """One event or an array: 202 with the accepted ids; every rejection names its field."""
-        body = await request.body()
+        body = await _read_limited(request)
         rt = current()
         _check_signature(body, x_notifier_signature, rt)
-        accepted = store_and_enqueue(rt, _validate_body(body))
+        valid = _validate_body(body)
+        # Storing (and, in the embedded mode, all the work) blocks: keep it off the event loop.
+        accepted = await run_in_threadpool(store_and_enqueue, rt, valid)
         return {"accepted": [{"event_id": a.event_id, "duplicate": a.duplicate} for a in accepted]}
 
     @app.get("/orders/{order_id}/messages")

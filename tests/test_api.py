@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import io
 import json
+import socket
+import subprocess
+import urllib.request
 from typing import Any
 
 import pytest
@@ -17,7 +20,16 @@ from notifier.db import session_scope
 from notifier.models import Event
 from notifier.runtime import Runtime, build_runtime
 from notifier.timeline import message_records
-from tests.conftest import INVALID_EVENTS, example, invalid_event, journey, settings_for
+from tests.conftest import (
+    INVALID_EVENTS,
+    app_env,
+    example,
+    invalid_event,
+    journey,
+    notifier_command,
+    settings_for,
+    wait_until,
+)
 
 SECRET = "s3cret-for-tests"
 
@@ -138,3 +150,51 @@ def test_healthz_is_503_naming_a_broker_that_does_not_answer(sqlite_url: str) ->
 def test_openapi_schema_lists_the_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/events", "/healthz", "/orders/{order_id}/messages"} <= set(paths)
+
+
+def test_request_over_sixteen_mebibytes_is_413_before_it_is_read(client: TestClient) -> None:
+    response = post(client, b"[" + b" " * (16 * 1024 * 1024 + 1) + b"]")
+    assert response.status_code == 413
+    assert response.json()["detail"][0]["reason"] == "request is over 16 MiB"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None:
+    port = free_port()
+    env = app_env(sqlite_url, "memory://", NOTIFIER_INGEST_SECRET=SECRET)
+    server = subprocess.Popen(
+        notifier_command("api", "--port", str(port)),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(f"{base}/healthz"), what="the API to start")
+        body = json.dumps(journey()).encode()
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            f"{base}/events", data=body, headers={"X-Notifier-Signature": signature}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 202
+            assert len(json.load(response)["accepted"]) == 7
+        with urllib.request.urlopen(f"{base}/orders/ord-5001/messages", timeout=10) as response:
+            assert [m["status"] for m in json.load(response)] == ["sent"] * 4
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
