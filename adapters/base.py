@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 class SendError(Exception):
@@ -26,6 +27,11 @@ class PermanentSendError(SendError):
         self.code = code
 
 
+class UnknownOutcomeError(SendError):
+    """The request may have reached the provider (a timeout after sending): do not blindly
+    re-send; reconcile with the provider first."""
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     """A rendered message ready to go to one recipient."""
@@ -38,6 +44,9 @@ class OutboundMessage:
     subject: str | None = None
     html: str | None = None
     marketing: bool = False
+    # WhatsApp business-initiated messages: an approved template and its variables.
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,15 @@ class Channel(Protocol):
     name: str
 
     def send(self, message: OutboundMessage) -> Receipt: ...
+
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """A channel that can tell whether a send with an unknown outcome went through."""
+
+    def find_sent(
+        self, to: str, body: str | None, since: datetime, until: datetime
+    ) -> Receipt | None: ...
 
 
 def mask_phone(phone: str) -> str:

@@ -26,7 +26,9 @@ def process_event(event_row_id: int) -> None:
     processing.process_event(get_runtime(), event_row_id)
 
 
-@dramatiq.actor(actor_name=broker.DELIVER, queue_name=broker.QUEUE)
+# Our retry policy bounds the attempts (then the message is failed); dramatiq's own bound only
+# catches the unexpected, such as an earlier message of the order that never finishes sending.
+@dramatiq.actor(actor_name=broker.DELIVER, queue_name=broker.QUEUE, max_retries=200)
 def deliver(notification_id: int) -> None:
     """Send a queued message; a transient failure is retried, after Retry-After if given."""
     try:

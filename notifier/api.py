@@ -18,6 +18,7 @@ from notifier.events import MAX_EVENT_BYTES
 from notifier.ingest import ValidEvent, store_and_enqueue, validate
 from notifier.runtime import Runtime, get_runtime
 from notifier.timeline import message_records
+from notifier.webhooks import twilio_router
 
 MAX_BATCH_BYTES = 16 * MAX_EVENT_BYTES
 
@@ -111,6 +112,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     def order_messages(order_id: str) -> list[dict[str, Any]]:
         """The order's message timeline, oldest first."""
         return message_records(current().db_url, order_id=order_id)
+
+    app.include_router(twilio_router(current))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -44,7 +44,18 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN")
     )
+    twilio_sms_from: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_SMS_FROM")
+    )
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_MESSAGING_SERVICE_SID")
+    )
+    twilio_whatsapp_from: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_FROM")
+    )
+    twilio_timeout: float = 10.0
     smtp_url: SecretStr | None = None
+    smtp_timeout: float = 10.0
     worker_processes: int = 2
     worker_threads: int = 8
 
@@ -54,10 +65,9 @@ class Settings(BaseSettings):
         return self.broker_url.startswith("memory://")
 
     @property
-    def real_channels_configured(self) -> bool:
-        """True when Twilio or SMTP is configured; otherwise messages go to the console."""
-        twilio = bool(self.twilio_account_sid and self.twilio_auth_token)
-        return twilio or self.smtp_url is not None
+    def twilio_configured(self) -> bool:
+        """True when both Twilio credentials are set."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
 
 @lru_cache(maxsize=1)

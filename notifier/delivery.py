@@ -1,59 +1,66 @@
-"""Deliver one message: claim → route → render → send → record. No broker code here.
+"""Deliver one message: claim → route → compose → send → record. No broker code here.
 
 The claim (`status: queued → sending`) makes a message belong to one sender; no transaction is
-held open across the provider call; the outcome is written only over our own claim.
+held open across the provider call; the outcome is written only over our own claim. A channel
+that fails for good hands the message to the next channel in the customer's order; a transient
+failure is retried later (bounded); a send whose outcome is unknown stays `sending` until the
+reconciler asks the provider.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import (
-    OutboundMessage,
     PermanentSendError,
     Receipt,
     TransientSendError,
+    UnknownOutcomeError,
     mask_address,
 )
 from notifier import queries
+from notifier.compose import Draft, compose
 from notifier.db import session_scope
 from notifier.errors import TemplateError, TransientError
-from notifier.models import Customer, Kind, Notification, NotificationStatus
+from notifier.models import Channel, Customer, Notification, NotificationStatus
+from notifier.retry import backoff_seconds, gives_up
 from notifier.routing import Contact, Route, Skip, choose_route
-from notifier.views import template_view
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-INLINE_RETRY_DELAYS = (0.5, 2.0, 5.0)
 SENDING_HOLDS_FOR = timedelta(minutes=2)
+INLINE_MAX_SLEEP = 30.0
+OPTED_OUT_CODE = "21610"
 
 
 @dataclass(frozen=True)
 class Job:
     """What a send needs, read in the claiming transaction so none is held during the send."""
 
-    notification_id: int
-    kind: Kind
-    context: dict[str, Any]
+    draft: Draft
+    order_id: str | None
+    customer_id: str | None
     contact: Contact | None
-    locale: str
-    timezone: str
+    attempts: int
+    history: list[dict[str, Any]]
+    only_channel: Channel | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Outcome:
     """How an attempt ended and what to record."""
 
     status: NotificationStatus
     values: dict[str, Any]
-    retry: TransientSendError | None = None
+    retry_after: float | None = None
+    opted_out: list[str] = field(default_factory=list)
 
 
 def deliver(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
@@ -66,16 +73,32 @@ def deliver(runtime: Runtime, notification_id: int) -> NotificationStatus | None
     return _deliver_one(runtime, notification_id)
 
 
+def deliver_or_retry_inline(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
+    """The embedded mode's delivery: transient failures are retried here, sleeping between.
+
+    The retry policy bounds the attempts; should a message still be waiting after as many
+    rounds (an earlier message of its order stuck in `sending`), it stays queued for the
+    scheduler's sweep."""
+    for _ in range(runtime.policy.retry.max_attempts + 1):
+        try:
+            return deliver(runtime, notification_id)
+        except TransientError as exc:
+            time.sleep(min(exc.retry_after or 1.0, INLINE_MAX_SLEEP))
+    return None
+
+
 def _send_earlier_first(runtime: Runtime, notification_id: int) -> None:
     now = runtime.clock()
     with session_scope(runtime.db_url) as session:
         earlier = queries.earlier_unsent_of_order(
             session, notification_id, now, busy_since=now - SENDING_HOLDS_FOR
         )
+    busy = TransientError("an earlier message of this order is being sent", retry_after=0.5)
     if any(status is NotificationStatus.SENDING for _, status in earlier):
-        raise TransientError("an earlier message of this order is being sent", retry_after=0.5)
+        raise busy
     for earlier_id, _ in earlier:
-        _deliver_one(runtime, earlier_id)
+        if _deliver_one(runtime, earlier_id) is None:
+            raise busy  # another worker claimed it first: let it finish, then go
 
 
 def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
@@ -85,31 +108,11 @@ def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus |
     outcome = _attempt(runtime, job)
     with session_scope(runtime.db_url) as session:
         queries.record_outcome(session, notification_id, outcome.status, outcome.values)
-    if outcome.retry is not None:
-        raise TransientError(str(outcome.retry), outcome.retry.retry_after) from outcome.retry
+        if outcome.opted_out and job.customer_id:
+            queries.opt_out(session, job.customer_id, outcome.opted_out)
+    if outcome.retry_after is not None:
+        raise TransientError(outcome.values["error"], outcome.retry_after)
     return outcome.status
-
-
-def deliver_or_retry_inline(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
-    """The embedded mode's delivery: retry transient failures a few times, then fail it."""
-    for delay in INLINE_RETRY_DELAYS:
-        try:
-            return deliver(runtime, notification_id)
-        except TransientError as exc:
-            time.sleep(min(exc.retry_after or delay, 30.0))
-    try:
-        return deliver(runtime, notification_id)
-    except TransientError as exc:
-        _give_up(runtime, notification_id, str(exc))
-        return NotificationStatus.FAILED
-
-
-def _give_up(runtime: Runtime, notification_id: int, error: str) -> None:
-    now = runtime.clock()
-    with session_scope(runtime.db_url) as session:
-        if queries.claim_notification(session, notification_id, now):
-            values = {"error": f"gave up after retries: {error}", "updated_at": now}
-            queries.record_outcome(session, notification_id, NotificationStatus.FAILED, values)
 
 
 def _claim(runtime: Runtime, notification_id: int) -> Job | None:
@@ -119,83 +122,179 @@ def _claim(runtime: Runtime, notification_id: int) -> Job | None:
             return None
         notification = queries.get_notification(session, notification_id)
         customer = queries.get_customer(session, notification.customer_id)
-        return _job(runtime, notification, customer)
+        if notification.only_channel and queries.already_sent_on(session, notification):
+            values = {"error": "not needed: this message already went by email"}
+            queries.record_outcome(session, notification_id, NotificationStatus.SKIPPED, values)
+            return None
+        return _job(runtime, notification, customer, now)
 
 
-def _job(runtime: Runtime, notification: Notification, customer: Customer | None) -> Job:
+def _job(
+    runtime: Runtime, notification: Notification, customer: Customer | None, now: datetime
+) -> Job:
     settings = runtime.settings
-    contact = None
+    contact, window_open = None, False
     if customer is not None:
-        contact = Contact(customer.phone, customer.email, customer.channels, customer.consent or {})
-    return Job(
+        contact = Contact(
+            customer.phone, customer.email, customer.channels,
+            customer.consent or {}, customer.opted_out or [],
+        )  # fmt: skip
+        window_open = bool(customer.whatsapp_window_until and customer.whatsapp_window_until > now)
+    draft = Draft(
         notification_id=notification.id,
         kind=notification.kind,
         context=notification.context,
-        contact=contact,
         locale=(customer.locale if customer else None) or settings.default_locale,
         timezone=(customer.timezone if customer else None) or settings.default_timezone,
+        whatsapp_window_open=window_open,
     )
+    return Job(
+        draft, notification.order_id, notification.customer_id, contact,
+        notification.attempts, list(notification.history or []), notification.only_channel,
+    )  # fmt: skip
 
 
 def _attempt(runtime: Runtime, job: Job) -> Outcome:
-    now = runtime.clock()
-    route = choose_route(
-        job.kind, job.contact, runtime.policy.channels_for(job.kind), runtime.configured_channels
+    """Try the customer's channels in order until one takes the message or none is left."""
+    history: list[dict[str, Any]] = job.history
+    opted_out: list[str] = []
+    for _ in Channel:  # each round excludes one more channel: this many rounds at most
+        route = _route(runtime, job, history)
+        if isinstance(route, Skip):
+            return _nowhere_to_go(runtime, route, history, opted_out)
+        try:
+            return _send(runtime, job, route, history, opted_out)
+        except (TemplateError, PermanentSendError) as exc:
+            code = getattr(exc, "code", None)
+            history.append(_entry(runtime, route, "failed", str(exc), code))
+            if code == OPTED_OUT_CODE:
+                opted_out.append(str(route.channel))
+            log.warning(
+                "message %s failed on %s: %s", job.draft.notification_id, route.channel, exc
+            )
+    return _nowhere_to_go(runtime, Skip("no channel left"), history, opted_out)
+
+
+def _route(runtime: Runtime, job: Job, history: list[dict[str, Any]]) -> Route | Skip:
+    failed = {Channel(h["channel"]) for h in history if h["outcome"] == "failed"}
+    return choose_route(
+        job.draft.kind,
+        job.contact,
+        runtime.policy.channels_for(job.draft.kind),
+        runtime.configured_channels,
+        excluded=failed,
+        only=job.only_channel,
     )
-    if isinstance(route, Skip):
-        return Outcome(NotificationStatus.SKIPPED, {"error": route.reason, "updated_at": now})
+
+
+def _send(
+    runtime: Runtime, job: Job, route: Route, history: list[dict[str, Any]], opted_out: list[str]
+) -> Outcome:
+    message = compose(runtime, job.draft, route)
+    _wait_for_a_slot(runtime, route.channel)
     try:
-        message = _render(runtime, job, route)
         receipt = runtime.channels[route.channel].send(message)
-    except (TemplateError, PermanentSendError) as exc:
-        log.warning("message %s failed: %s", job.notification_id, exc)
-        return Outcome(NotificationStatus.FAILED, _route_values(route, now, error=str(exc)))
     except TransientSendError as exc:
-        values = _route_values(route, now, error=str(exc))
-        return Outcome(NotificationStatus.QUEUED, values, retry=exc)
-    return _sent(job, route, message, receipt, now)
+        history.append(_entry(runtime, route, "retry", str(exc)))
+        return _retry_or_give_up(runtime, job, route, exc, history)
+    except UnknownOutcomeError as exc:
+        history.append(_entry(runtime, route, "unknown", str(exc), template=message.content_sid))
+        values = _route_values(runtime, route, history, error=f"outcome unknown: {exc}")
+        return Outcome(NotificationStatus.SENDING, {**values, "body": message.body})
+    history.append(_entry(runtime, route, "sent", provider_id=receipt.provider_message_id))
+    return _sent(runtime, job, route, message.subject, message.body, receipt, history, opted_out)
 
 
-def _render(runtime: Runtime, job: Job, route: Route) -> OutboundMessage:
-    view = template_view(job.context, job.kind, job.locale, job.timezone)
-    rendered = runtime.renderer.render(job.kind, route.template_channel, view)
-    return OutboundMessage(
-        notification_id=job.notification_id,
-        kind=job.kind,
-        channel=route.template_channel,
-        to=route.recipient,
-        body=rendered.text,
-        subject=rendered.subject,
-        html=rendered.html,
-        marketing=job.kind.is_marketing,
-    )
+def _wait_for_a_slot(runtime: Runtime, channel: Channel) -> None:
+    per_second = runtime.policy.rate_limits.get(str(channel))
+    if per_second is not None:
+        runtime.limiter.acquire(str(channel), per_second)
 
 
-def _route_values(route: Route, now: datetime, error: str | None = None) -> dict[str, Any]:
+def _retry_or_give_up(
+    runtime: Runtime, job: Job, route: Route, exc: TransientSendError, history: list[dict[str, Any]]
+) -> Outcome:
+    policy = runtime.policy.retry
+    if gives_up(job.attempts, policy):
+        error = f"gave up after {job.attempts} attempts: {exc}"
+        return Outcome(NotificationStatus.FAILED, _route_values(runtime, route, history, error))
+    delay = backoff_seconds(job.attempts, policy, exc.retry_after)
+    values = _route_values(runtime, route, history, error=str(exc))
+    return Outcome(NotificationStatus.QUEUED, values, retry_after=delay)
+
+
+def _nowhere_to_go(
+    runtime: Runtime, skip: Skip, history: list[dict[str, Any]], opted_out: list[str]
+) -> Outcome:
+    values = {"error": skip.reason, "history": history, "updated_at": runtime.clock()}
+    failures = [h["error"] for h in history if h["outcome"] == "failed"]
+    if failures:
+        values["error"] = "every channel failed: " + "; ".join(failures)
+        return Outcome(NotificationStatus.FAILED, values, opted_out=opted_out)
+    return Outcome(NotificationStatus.SKIPPED, values)
+
+
+def _entry(
+    runtime: Runtime,
+    route: Route,
+    outcome: str,
+    error: str | None = None,
+    code: str | None = None,
+    provider_id: str | None = None,
+    template: str | None = None,
+) -> dict[str, Any]:
+    # The channel is the one the customer would get; `via` names the console standing in.
+    entry = {
+        "channel": str(route.template_channel),
+        "outcome": outcome,
+        "at": runtime.clock().isoformat(),
+    }
+    via = str(route.channel) if route.channel is not route.template_channel else None
+    extra = {
+        "via": via,
+        "error": error,
+        "code": code,
+        "provider_message_id": provider_id,
+        "content_sid": template,
+    }
+    return entry | {key: value for key, value in extra.items() if value is not None}
+
+
+def _route_values(
+    runtime: Runtime, route: Route, history: list[dict[str, Any]], error: str | None = None
+) -> dict[str, Any]:
     return {
         "channel": route.channel,
         "rendered_for": route.template_channel,
         "recipient": route.recipient,
         "error": error,
-        "updated_at": now,
+        "history": history,
+        "updated_at": runtime.clock(),
     }
 
 
 def _sent(
-    job: Job, route: Route, message: OutboundMessage, receipt: Receipt, now: datetime
+    runtime: Runtime,
+    job: Job,
+    route: Route,
+    subject: str | None,
+    body: str,
+    receipt: Receipt,
+    history: list[dict[str, Any]],
+    opted_out: list[str],
 ) -> Outcome:
     log.info(
         "sent %s %s to %s via %s",
-        job.kind,
-        job.notification_id,
+        job.draft.kind,
+        job.draft.notification_id,
         mask_address(route.recipient),
         route.channel,
     )
-    values = _route_values(route, now)
+    values = _route_values(runtime, route, history)
     values.update(
-        subject=message.subject,
-        body=message.body,
+        subject=subject,
+        body=body,
         provider_message_id=receipt.provider_message_id,
-        sent_at=now,
+        sent_at=runtime.clock(),
     )
-    return Outcome(NotificationStatus.SENT, values)
+    return Outcome(NotificationStatus.SENT, values, opted_out=opted_out)

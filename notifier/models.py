@@ -111,12 +111,16 @@ class Customer(Base):
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
     locale: Mapped[str | None] = mapped_column(String(35))
     timezone: Mapped[str | None] = mapped_column(String(64))
     channels: Mapped[list[str] | None] = mapped_column(JSON)
     consent: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     orders_count: Mapped[int | None] = mapped_column(Integer)
+    # Channels the customer stopped themselves (STOP/BAJA…): stronger than the shop's consent.
+    opted_out: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The WhatsApp 24-hour window opened by the customer's last inbound message.
+    whatsapp_window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -167,6 +171,8 @@ class Notification(Base):
     status: Mapped[NotificationStatus] = mapped_column(_enum(NotificationStatus))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set when the message may only go on one channel (the email copy of a chat message).
+    only_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
     channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
     # The channel whose templates were used: differs from `channel` when the console stands in.
     rendered_for: Mapped[Channel | None] = mapped_column(_enum(Channel))
@@ -175,7 +181,9 @@ class Notification(Base):
     body: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Every attempt on every channel: {"channel", "outcome", "error", "code", "at"}.
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     canceled_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

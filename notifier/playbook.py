@@ -8,11 +8,12 @@ from stable identifiers, so the same event handled twice can never plan a second
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from notifier.events import EventIn
-from notifier.models import Kind, OrderStatus
+from notifier.models import Channel, Kind, OrderStatus
 
 RANK = {
     OrderStatus.PAYMENT_PENDING: 0,
@@ -66,11 +67,12 @@ class OrderState:
 
 @dataclass(frozen=True)
 class Plan:
-    """A message to create: what, under which dedup key, due when."""
+    """A message to create: what, under which dedup key, due when (and on one channel only)."""
 
     kind: Kind
     dedup_key: str
     due_at: datetime
+    only_channel: Channel | None = None
 
 
 @dataclass(frozen=True)
@@ -140,13 +142,16 @@ def _immediate_key(kind: Kind, event: EventIn) -> str:
     return dedup_key(kind, order_id)
 
 
-def _immediate(event: EventIn, now: datetime) -> list[Plan]:
+def _immediate(event: EventIn, now: datetime, email_copy: Collection[Kind]) -> list[Plan]:
     kind = IMMEDIATE_KIND.get(event.type)
     if kind is None or event.order_id is None:
         return []
     if event.type == "order.placed" and _payment_pending(event):
         return []
-    return [Plan(kind, _immediate_key(kind, event), now)]
+    plan = Plan(kind, _immediate_key(kind, event), now)
+    if kind not in email_copy:
+        return [plan]
+    return [plan, Plan(kind, f"{plan.dedup_key}:email", now, only_channel=Channel.EMAIL)]
 
 
 def _payment_pending(event: EventIn) -> bool:
@@ -159,14 +164,19 @@ def _target_status(event: EventIn) -> OrderStatus | None:
     return STATUS_OF_EVENT.get(event.type)
 
 
-def decide(state: OrderState, event: EventIn, now: datetime) -> Decision:
-    """Apply the contract's table (CONTRACT §1) to one event, as of `now`."""
+def decide(
+    state: OrderState, event: EventIn, now: datetime, email_copy: Collection[Kind] = ()
+) -> Decision:
+    """Apply the contract's table (CONTRACT §1) to one event, as of `now`.
+
+    Kinds in `email_copy` get a second message restricted to email, sent unless the first
+    one already went by email."""
     reason = staleness(state, event)
     if reason is not None:
         return Decision(stale=True, reason=reason)
     return Decision(
         stale=False,
         new_status=_target_status(event),
-        plans=_immediate(event, now),
+        plans=_immediate(event, now, email_copy),
         cancel_all_pending=event.type == "order.canceled",
     )

@@ -7,6 +7,7 @@ handed to delivery only after the commit. Processing an event twice does nothing
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from notifier import broker, playbook, queries
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
-from notifier.models import Customer, Event, EventStatus, NotificationStatus, Order
+from notifier.models import Customer, Event, EventStatus, Kind, NotificationStatus, Order
 from notifier.views import snapshot
 
 if TYPE_CHECKING:
@@ -41,20 +42,24 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
-            due_now += _apply_row(session, row, now)
+            due_now += _apply_row(session, row, now, runtime.policy.email_copy)
     for notification_id in due_now:
         runtime.dispatcher.send(broker.DELIVER, notification_id)
     return due_now
 
 
-def _apply_row(session: Session, row: Event, now: datetime) -> list[int]:
+def _apply_row(
+    session: Session, row: Event, now: datetime, email_copy: Collection[Kind]
+) -> list[int]:
     event = parse_event_object(row.payload)
-    due_now, stale = apply_event(session, event, now)
+    due_now, stale = apply_event(session, event, now, email_copy)
     queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
 
-def apply_event(session: Session, event: EventIn, now: datetime) -> tuple[list[int], bool]:
+def apply_event(
+    session: Session, event: EventIn, now: datetime, email_copy: Collection[Kind] = ()
+) -> tuple[list[int], bool]:
     """Update state and plan messages; (ids due now, whether the event was stale)."""
     customer = _merge_customer(session, event)
     if event.order is None:
@@ -62,7 +67,8 @@ def apply_event(session: Session, event: EventIn, now: datetime) -> tuple[list[i
     order = queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
-    decision = playbook.decide(playbook.OrderState(order.status, order.status_at), event, now)
+    state = playbook.OrderState(order.status, order.status_at)
+    decision = playbook.decide(state, event, now, email_copy)
     _merge_order(order, event, overwrite=not decision.stale)
     if decision.stale:
         log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
@@ -91,6 +97,7 @@ def _notification_row(
     status = NotificationStatus.QUEUED if plan.due_at <= now else NotificationStatus.SCHEDULED
     return {
         "dedup_key": plan.dedup_key,
+        "only_channel": plan.only_channel,
         "kind": plan.kind,
         "order_id": order.id,
         "customer_id": order.customer_id,

@@ -220,3 +220,112 @@ def earlier_unsent_of_order(
         .order_by(Notification.id)
     )
     return [(row.id, row.status) for row in session.execute(query)]
+
+
+def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
+    """Record that the customer stopped these channels (STOP, or the provider's 21610)."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is not None:
+        customer.opted_out = sorted(set(customer.opted_out or []) | set(channels))
+
+
+def already_sent_on(session: Session, notification: Notification) -> bool:
+    """True when another message of the same kind and order already went on its only channel."""
+    query = select(Notification.id).where(
+        Notification.order_id == notification.order_id,
+        Notification.kind == notification.kind,
+        Notification.id != notification.id,
+        Notification.channel == notification.only_channel,
+        Notification.status.in_((NotificationStatus.SENT, NotificationStatus.DELIVERED)),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def notification_by_provider_id(session: Session, sid: str) -> Notification | None:
+    """The message the provider knows by this id, locked for update."""
+    query = select(Notification).where(Notification.provider_message_id == sid)
+    return session.execute(query.with_for_update()).scalar_one_or_none()
+
+
+def customers_by_phone(session: Session, phone: str) -> list[Customer]:
+    """Every customer with this phone number, locked for update."""
+    query = select(Customer).where(Customer.phone == phone).order_by(Customer.id)
+    return list(session.execute(query.with_for_update()).scalars())
+
+
+def claim_stale_sending(session: Session, cutoff: datetime, now: datetime, limit: int) -> list[Any]:
+    """`sending` rows untouched since `cutoff`, as they were; touched now so that no other
+    scheduler takes them during this pass."""
+    rows = list(
+        session.execute(
+            select(
+                Notification.id,
+                Notification.channel,
+                Notification.recipient,
+                Notification.body,
+                Notification.history,
+                Notification.updated_at,
+            )
+            .where(
+                Notification.status == NotificationStatus.SENDING,
+                Notification.updated_at < cutoff,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    _touch(session, [row.id for row in rows], now)
+    return rows
+
+
+def claim_forgotten_queued(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Due `queued` rows untouched since `cutoff` (their broker message may be lost)."""
+    ids = list(
+        session.execute(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.QUEUED,
+                Notification.updated_at < cutoff,
+                Notification.due_at <= now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    _touch(session, ids, now)
+    return ids
+
+
+def _touch(session: Session, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sent(
+    session: Session, notification_id: int, provider_id: str | None, now: datetime
+) -> None:
+    """The provider had taken the message after all."""
+    record_outcome(
+        session,
+        notification_id,
+        NotificationStatus.SENT,
+        {"provider_message_id": provider_id, "sent_at": now, "error": None, "updated_at": now},
+    )
+
+
+def requeue(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Hand `sending` rows back to the queue (the provider never got them)."""
+    if ids:
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.status == NotificationStatus.SENDING)
+            .values(status=NotificationStatus.QUEUED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )

@@ -90,6 +90,7 @@ class Renderer:
             cache_size=2000,
         )
         self._env.filters.update(money=_money, date=_date, datetime=_datetime)
+        self._expressions: dict[str, jinja2.Template] = {}
 
     def resolve(self, kind: str, filename: str, locale: str) -> tuple[str, str]:
         """The template path and the locale folder it was found in, following the fallback."""
@@ -110,6 +111,15 @@ class Renderer:
             html, _ = self._render_file(kind, "email.html", view)
             return Rendered(text=text, subject=" ".join(subject.split()), html=html, locale=tag)
         raise TemplateError(f"no templates for channel {channel!r}")
+
+    def render_expression(self, source: str, view: dict[str, Any]) -> str:
+        """Render a short template string from the policy (a WhatsApp template variable)."""
+        try:
+            template = self._expressions.get(source) or self._env.from_string(source)
+            self._expressions[source] = template
+            return template.render(view).strip()
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{source!r}: {type(exc).__name__}: {exc}") from exc
 
     def _render_file(self, kind: str, filename: str, view: dict[str, Any]) -> tuple[str, str]:
         path, tag = self.resolve(kind, filename, view["locale"])

@@ -23,6 +23,7 @@ class Contact:
     email: str | None
     channels: Sequence[str] | None
     consent: dict[str, bool]
+    opted_out: Collection[str] = ()
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,30 @@ def address_for(channel: Channel, contact: Contact) -> str | None:
     return contact.phone if channel in PHONE_CHANNELS else contact.email
 
 
+def _allowed(contact: Contact, name: str) -> bool:
+    return contact.consent.get(name, True) and name not in contact.opted_out
+
+
 def _usable(contact: Contact, order: Sequence[str]) -> list[tuple[Channel, str]]:
     usable = []
     for name in order:
         channel = Channel(name)
         address = address_for(channel, contact)
-        if address and contact.consent.get(name, True):
+        if address and _allowed(contact, name):
             usable.append((channel, address))
     return usable
+
+
+def _candidates(
+    contact: Contact,
+    default_order: Sequence[str],
+    excluded: Collection[Channel],
+    only: Channel | None,
+) -> list[str]:
+    preference = list(contact.channels or default_order)
+    if only is not None:
+        preference = [only] if contact.channels is None or only in contact.channels else []
+    return [name for name in preference if name not in excluded]
 
 
 def choose_route(
@@ -61,13 +78,18 @@ def choose_route(
     contact: Contact | None,
     default_order: Sequence[str],
     configured: Collection[Channel],
+    excluded: Collection[Channel] = (),
+    only: Channel | None = None,
 ) -> Route | Skip:
-    """The first channel that the customer allows, we can address, and a provider serves."""
+    """The first channel that the customer allows, we can address, and a provider serves.
+
+    `excluded` channels already failed for good for this message; `only` makes a
+    single-channel message (the email copy), sent only if the customer's channels allow it."""
     if contact is None:
         return Skip("no customer known for this order")
     if kind.is_marketing and not contact.consent.get("marketing", False):
         return Skip("no marketing consent")
-    usable = _usable(contact, contact.channels or default_order)
+    usable = _usable(contact, _candidates(contact, default_order, excluded, only))
     if not usable:
         return Skip("no usable channel: no consented channel with an address")
     if not configured:

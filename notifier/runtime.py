@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
+import redis
+
 from adapters.base import Channel as ChannelAdapter
-from adapters.console import ConsoleChannel
 from notifier import broker
+from notifier.channels import build_channels
 from notifier.config import Settings, get_settings
 from notifier.migrate import ensure_schema
 from notifier.models import Channel, utcnow
 from notifier.policy import Policy, load_policy
+from notifier.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from notifier.rendering import Renderer
 
 Clock = Callable[[], datetime]
@@ -29,6 +32,7 @@ class Runtime:
     channels: dict[Channel, ChannelAdapter]
     clock: Clock = utcnow
     dispatcher: broker.Dispatcher = field(init=False)
+    limiter: RateLimiter = field(init=False)
 
     @property
     def db_url(self) -> str:
@@ -52,11 +56,18 @@ def build_runtime(
         settings=settings,
         policy=load_policy(settings.policy_file),
         renderer=Renderer(settings.templates_dir, settings.default_locale),
-        channels={Channel.CONSOLE: ConsoleChannel(console)},
+        channels=build_channels(settings, console),
         clock=clock,
     )
     runtime.dispatcher = _dispatcher(runtime)
+    runtime.limiter = _limiter(settings)
     return runtime
+
+
+def _limiter(settings: Settings) -> RateLimiter:
+    if settings.is_embedded:
+        return LocalRateLimiter()
+    return RedisRateLimiter(redis.Redis.from_url(settings.broker_url))
 
 
 def _dispatcher(runtime: Runtime) -> broker.Dispatcher:

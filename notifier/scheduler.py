@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from notifier import broker, queries
 from notifier.db import session_scope
+from notifier.reconcile import reconcile
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
@@ -23,9 +24,9 @@ BATCH = 500
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> int:
-    """One pass as of `now`: every due scheduled message is handed to delivery. How many."""
+    """One pass as of `now`: due messages to delivery, unknown outcomes reconciled. How many."""
     as_of = now or runtime.clock()
-    handed = 0
+    handed = reconcile(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:
             ids = queries.claim_due(session, as_of, BATCH)

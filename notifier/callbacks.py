@@ -1,0 +1,112 @@
+"""What Twilio tells us after a send (status callbacks) and what customers write back (inbound).
+
+A status only moves forward (sent → delivered, or sent → failed); an asynchronous failure that
+another channel can fix (30007 carrier filtering, 63016 outside the WhatsApp window) hands the
+message to the customer's next channel. Inbound STOP/START change the customer's own opt-outs;
+any inbound WhatsApp message opens the 24-hour window for free text.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from adapters.base import mask_phone
+from notifier import broker, queries
+from notifier.consent import Keyword, channel_of_sender, keyword_of
+from notifier.db import session_scope
+from notifier.errors import TemplateError
+from notifier.models import Customer, Notification, NotificationStatus
+
+if TYPE_CHECKING:
+    from notifier.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+FALLBACK_CODES = frozenset({"30007", "63016"})
+DELIVERED = {"delivered", "read"}
+FAILED = {"failed", "undelivered"}
+OPTED_OUT_CODE = "21610"
+
+
+def apply_status(runtime: Runtime, sid: str, status: str, code: str | None) -> str:
+    """Apply one status callback; a word on what it did (for logs and tests)."""
+    retry = False
+    with session_scope(runtime.db_url) as session:
+        notification = queries.notification_by_provider_id(session, sid)
+        if notification is None:
+            return "unknown message"
+        if status in DELIVERED and notification.status is NotificationStatus.SENT:
+            notification.status = NotificationStatus.DELIVERED
+            return "delivered"
+        if status not in FAILED or notification.status is not NotificationStatus.SENT:
+            return "unchanged"
+        retry = _failed_after_sending(session, runtime, notification, status, code)
+    if retry:
+        runtime.dispatcher.send(broker.DELIVER, notification.id)
+        return "handed to the next channel"
+    return "failed"
+
+
+def _failed_after_sending(
+    session: Session, runtime: Runtime, notification: Notification, status: str, code: str | None
+) -> bool:
+    error = f"{status} on {notification.channel} (Twilio {code or 'no code'})"
+    entry = {"channel": str(notification.channel), "outcome": "failed", "error": error,
+             "code": code, "at": runtime.clock().isoformat()}  # fmt: skip
+    notification.history = [*(notification.history or []), entry]
+    notification.error = error
+    if code == OPTED_OUT_CODE and notification.customer_id and notification.channel:
+        queries.opt_out(session, notification.customer_id, [str(notification.channel)])
+    if code in FALLBACK_CODES:
+        notification.status = NotificationStatus.QUEUED
+        notification.sent_at = None
+        return True
+    notification.status = NotificationStatus.FAILED
+    return False
+
+
+def handle_inbound(runtime: Runtime, sender: str, body: str) -> str | None:
+    """Apply a customer's inbound message; the reply to send back, if any."""
+    channel, phone = channel_of_sender(sender)
+    keyword = keyword_of(body)
+    with session_scope(runtime.db_url) as session:
+        customers = queries.customers_by_phone(session, phone)
+        for customer in customers:
+            _apply_inbound(runtime, customer, channel, keyword)
+        locale = _locale_of(runtime, customers)
+    log.info("inbound %s from %s: %s", channel, mask_phone(phone), keyword or "free text")
+    return _reply(runtime, keyword, locale) if keyword else None
+
+
+def _apply_inbound(
+    runtime: Runtime, customer: Customer, channel: str, keyword: Keyword | None
+) -> None:
+    if channel == "whatsapp":
+        customer.whatsapp_window_until = runtime.clock() + WHATSAPP_WINDOW
+    stopped = set(customer.opted_out or [])
+    if keyword is Keyword.STOP:
+        customer.opted_out = sorted(stopped | {channel})
+    elif keyword is Keyword.START:
+        customer.opted_out = sorted(stopped - {channel})
+
+
+def _locale_of(runtime: Runtime, customers: list[Customer]) -> str:
+    known = [c.locale for c in customers if c.locale]
+    return known[0] if known else runtime.settings.default_locale
+
+
+def _reply(runtime: Runtime, keyword: Keyword, locale: str) -> str | None:
+    view = {"locale": locale}
+    try:
+        path, _ = runtime.renderer.resolve("_replies", f"{keyword}.txt", locale)
+        return runtime.renderer.render_expression(
+            (runtime.renderer.templates_dir / path).read_text(encoding="utf-8"), view
+        )
+    except (TemplateError, OSError) as exc:
+        log.warning("no reply for %s in %s: %s", keyword, locale, exc)
+        return None
