@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -87,6 +88,14 @@ def mask_email(email: str) -> str:
     """ana.perez@example.com → a***@example.com."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+PHONE_IN_TEXT = re.compile(r"\+\d{7,15}")
+
+
+def mask_phones_in(text: str) -> str:
+    """Mask every E.164 number inside a provider's message before it is logged or stored."""
+    return PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
 
 
 def mask_address(address: str) -> str:

@@ -27,6 +27,7 @@ from adapters.base import (
     TransientSendError,
     UnknownOutcomeError,
     mask_phone,
+    mask_phones_in,
 )
 
 TWILIO_API = "https://api.twilio.com"
@@ -71,7 +72,7 @@ def classify(exc: TwilioException, retry_after: float | None) -> SendError:
     status = int(getattr(exc, "status", 0) or 0)
     code = int(getattr(exc, "code", None) or status)
     text = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or "error")
-    message = f"Twilio {code} (HTTP {status}): {text}"
+    message = mask_phones_in(f"Twilio {code} (HTTP {status}): {text}")
     if code in PERMANENT_CODES:
         return PermanentSendError(message, code=str(code))
     if code in TRANSIENT_CODES or status == 429 or status >= 500:
@@ -120,6 +121,11 @@ class TwilioChannel:
         http = RoutedHttpClient(base_url, timeout)
         client = Client(account_sid, auth_token, http_client=http)
         return cls(name, client, http, sender, status_callback)
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        if self._http.session is not None:
+            self._http.session.close()
 
     def _address(self, number: str) -> str:
         return f"whatsapp:{number}" if self.name == "whatsapp" else number

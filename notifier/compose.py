@@ -59,7 +59,9 @@ def _approved_template(
 ) -> tuple[str, dict[str, str]]:
     template = runtime.policy.whatsapp_templates.get(draft.kind)
     sids = template.content_sid if template else {}
-    for tag in locale_chain(draft.locale, runtime.settings.default_locale):
+    # The customer's own language only: a template in the shop's default language would reach
+    # a Brazilian customer in Spanish; better the next channel, in Portuguese.
+    for tag in locale_chain(draft.locale, draft.locale):
         if template and tag in sids:
             variables = {
                 str(number): runtime.renderer.render_expression(source, view)

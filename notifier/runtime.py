@@ -38,6 +38,13 @@ class Runtime:
     def db_url(self) -> str:
         return self.settings.database_url
 
+    def close(self) -> None:
+        """Release the channels' pooled connections."""
+        for adapter in self.channels.values():
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                close()
+
     @property
     def configured_channels(self) -> frozenset[Channel]:
         """The real channels a provider serves (empty: the console stands in)."""

@@ -33,6 +33,8 @@ def message_record(notification: Notification) -> dict[str, Any]:
         "event_id": notification.event_id,
         "canceled_by": notification.canceled_by,
         "attempts": notification.attempts,
+        "provider_message_id": notification.provider_message_id,
+        "history": notification.history or [],
     }
 
 
