@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from adapters.smtp import SmtpChannel
-
 from adapters.base import Channel as ChannelAdapter
 from adapters.console import ConsoleChannel
+from adapters.smtp import SmtpChannel
 from adapters.twilio import Sender, TwilioChannel
 from notifier.config import Settings
 from notifier.models import Channel

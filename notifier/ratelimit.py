@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import redis
@@ -36,31 +37,36 @@ class RateLimiter(Protocol):
         """Block until this send's slot; the seconds waited."""
 
 
-def _wait(microseconds: float) -> float:
+Sleep = Callable[[float], None]
+
+
+def _wait(microseconds: float, sleep: Sleep) -> float:
     seconds = min(microseconds / 1_000_000, MAX_WAIT_SECONDS)
     if seconds > 0:
-        time.sleep(seconds)
+        sleep(seconds)
     return seconds
 
 
 class RedisRateLimiter:
     """The schedule lives in Redis, shared by every process that sends as the same sender."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, sleep: Sleep = time.sleep) -> None:
         self._reserve = client.register_script(RESERVE_SLOT)
+        self._sleep = sleep
 
     def acquire(self, sender: str, per_second: float) -> float:
         spacing = int(1_000_000 / per_second)
         wait = self._reserve(keys=[KEY_PREFIX + sender], args=[spacing])
-        return _wait(float(wait))
+        return _wait(float(wait), self._sleep)
 
 
 class LocalRateLimiter:
     """The same schedule, kept in this process (embedded mode)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sleep: Sleep = time.sleep) -> None:
         self._next_free: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._sleep = sleep
 
     def acquire(self, sender: str, per_second: float) -> float:
         spacing = 1_000_000 / per_second
@@ -68,4 +74,4 @@ class LocalRateLimiter:
             now = time.monotonic() * 1_000_000
             slot = max(self._next_free.get(sender, now), now)
             self._next_free[sender] = slot + spacing
-        return _wait(slot - now)
+        return _wait(slot - now, self._sleep)

@@ -182,22 +182,44 @@ def notifier_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "notifier.cli", *args]
 
 
+WorkerStarter = Callable[[dict[str, str]], subprocess.Popen[bytes]]
+
+
 @pytest.fixture
-def worker(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `notifier worker` (dramatiq, 2 processes) on Redis and PostgreSQL."""
-    env = app_env(postgres_url, redis_url, NOTIFIER_WORKER_PROCESSES="2")
+def start_worker(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[WorkerStarter]:
+    """Starts real `notifier worker`s (dramatiq, 2 processes) on Redis and PostgreSQL, with
+    extra environment; all are stopped at the end of the test."""
+    started: list[subprocess.Popen[bytes]] = []
     log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        notifier_command("worker"), env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    yield process
+
+    def start(extra: dict[str, str]) -> subprocess.Popen[bytes]:
+        env = app_env(postgres_url, redis_url, NOTIFIER_WORKER_PROCESSES="2", **extra)
+        process = subprocess.Popen(
+            notifier_command("worker"), env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop(process)
+    log.close()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a process, killing it if it does not stop within 20 s."""
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    log.close()
+
+
+@pytest.fixture
+def worker(start_worker: WorkerStarter) -> subprocess.Popen[bytes]:
+    """A real `notifier worker` with the console channel."""
+    return start_worker({})
 
 
 def wait_until(

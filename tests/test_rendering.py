@@ -111,3 +111,21 @@ def test_check_reports_a_broken_template_and_an_sms_over_budget(tmp_path: Path) 
     assert "over the budget" in by_channel[("order_confirmed", "sms")]
     assert "TemplateSyntaxError" in by_channel[("order_confirmed", "whatsapp")]
     assert "missing" in by_channel[("order_shipped", "email")]
+
+
+def test_the_example_policy_file_loads() -> None:
+    from notifier.policy import load_policy
+    from tests.conftest import ROOT
+
+    policy = load_policy(ROOT / "notifier.example.toml")
+    assert policy.channels_for("order_delivered") == ["whatsapp", "email", "sms"]
+    assert policy.whatsapp_templates[Kind.ORDER_SHIPPED].content_sid["pt-BR"].startswith("HX")
+
+
+def test_a_wrong_policy_key_fails_naming_it(tmp_path: Path) -> None:
+    from notifier.policy import PolicyError, load_policy
+
+    path = tmp_path / "notifier.toml"
+    path.write_text("[retry]\nmax_atempts = 3\n")
+    with pytest.raises(PolicyError, match=r"retry\.max_atempts"):
+        load_policy(path)

@@ -1,0 +1,50 @@
+"""The shared rate limit hands out slots `1/rate` apart, across processes (through Redis)."""
+
+from __future__ import annotations
+
+import itertools
+
+import redis
+
+from notifier.ratelimit import LocalRateLimiter, RedisRateLimiter
+
+
+class RecordingSleep:
+    """Records the waits instead of sleeping them."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def test_redis_slots_are_spaced_by_the_rate_for_every_limiter_on_the_sender(
+    redis_url: str,
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    first, second = RecordingSleep(), RecordingSleep()
+    limiters = [RedisRateLimiter(client, first), RedisRateLimiter(client, second)]
+    waits = [limiters[n % 2].acquire("sms", per_second=10) for n in range(6)]
+    client.close()
+    assert waits[0] == 0
+    # six sends reserved back to back: each 0.1 s after the one before, whoever asked
+    steps = [later - earlier for earlier, later in itertools.pairwise(waits)]
+    assert all(0.09 <= step <= 0.1 for step in steps), steps
+    assert len(first.waits) + len(second.waits) == 5
+
+
+def test_each_sender_has_its_own_schedule(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(client, RecordingSleep())
+    limiter.acquire("sms", per_second=1)
+    assert limiter.acquire("email", per_second=1) == 0
+    assert limiter.acquire("sms", per_second=1) > 0.9
+    client.close()
+
+
+def test_local_limiter_keeps_the_same_schedule_in_process() -> None:
+    limiter = LocalRateLimiter(RecordingSleep())
+    waits = [limiter.acquire("whatsapp", per_second=20) for _ in range(4)]
+    assert waits[0] == 0
+    assert 0.14 <= waits[3] <= 0.15
