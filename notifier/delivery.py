@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
+
 from adapters.base import (
     PermanentSendError,
     Receipt,
@@ -22,13 +24,15 @@ from adapters.base import (
     UnknownOutcomeError,
     mask_address,
 )
-from notifier import queries
+from notifier import pacing, queries
 from notifier.compose import Draft, compose
 from notifier.db import session_scope
 from notifier.errors import TemplateError, TransientError
-from notifier.models import Channel, Customer, Notification, NotificationStatus
+from notifier.followups import CART_KINDS
+from notifier.models import Channel, Customer, Kind, Notification, NotificationStatus, Order
 from notifier.retry import backoff_seconds, gives_up
 from notifier.routing import Contact, Route, Skip, choose_route
+from notifier.views import snapshot
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SENDING_HOLDS_FOR = timedelta(minutes=2)
+REFRESHED_KINDS = frozenset({Kind.IN_TRANSIT_UPDATE})
 INLINE_MAX_SLEEP = 30.0
 OPTED_OUT_CODE = "21610"
 
@@ -126,7 +131,45 @@ def _claim(runtime: Runtime, notification_id: int) -> Job | None:
             values = {"error": "not needed: this message already went by email"}
             queries.record_outcome(session, notification_id, NotificationStatus.SKIPPED, values)
             return None
+        if notification.kind.is_marketing and _paced(session, runtime, notification, customer):
+            return None
+        if notification.kind in REFRESHED_KINDS:
+            notification.context = _refreshed(session, notification)
         return _job(runtime, notification, customer, now)
+
+
+def _paced(
+    session: Session, runtime: Runtime, notification: Notification, customer: Customer | None
+) -> bool:
+    """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
+    now, policy = runtime.clock(), runtime.policy
+    timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
+    until = pacing.quiet_until(now, timezone, policy.quiet_hours)
+    if until is not None:
+        queries.defer(session, notification.id, until, "deferred: quiet hours", now)
+        return True
+    if customer is None:
+        return False
+    cart = notification.cart_id if notification.kind in CART_KINDS else None
+    sent = queries.marketing_sent_since(session, customer.id, now - policy.frequency_cap.per, cart)
+    capped = pacing.capped_until(now, sent, policy.frequency_cap)
+    if capped is None:
+        return False
+    if policy.frequency_cap.action == "skip":
+        values = {"error": "skipped: frequency cap reached", "updated_at": now}
+        queries.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+    else:
+        queries.defer(session, notification.id, capped, "deferred: frequency cap", now)
+    return True
+
+
+def _refreshed(session: Session, notification: Notification) -> dict[str, Any]:
+    """The latest known location and ETA for a periodic update planned days ago."""
+    order = session.get(Order, notification.order_id) if notification.order_id else None
+    if order is None:
+        return notification.context
+    fresh = snapshot({}, order.details or {}, order.shipment or {})
+    return {**notification.context, "order": fresh["order"], "shipment": fresh["shipment"]}
 
 
 def _job(

@@ -6,7 +6,18 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifier.db import Base, UTCDateTime
@@ -136,6 +147,11 @@ class Order(Base):
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     shipment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the late-order scan should look at this order next (None: nothing to watch).
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The last tracking scan (shipment event), and the latest ETA a delay notice announced.
+    last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -167,6 +183,7 @@ class Notification(Base):
     kind: Mapped[Kind] = mapped_column(_enum(Kind))
     order_id: Mapped[str | None] = mapped_column(String(200), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    cart_id: Mapped[str | None] = mapped_column(String(200), index=True)
     event_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[NotificationStatus] = mapped_column(_enum(NotificationStatus))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -188,3 +205,19 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Compensation(Base):
+    """What a late order was offered: one coupon per tier reached, unguessable."""
+
+    __tablename__ = "compensations"
+    __table_args__ = (UniqueConstraint("order_id", "tier"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(200), index=True)
+    tier: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    percent_off: Mapped[int | None] = mapped_column(Integer)
+    free_shipping: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_offer: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from notifier.events import EventIn
+from notifier.followups import Cancel, cancellations, scheduled
 from notifier.models import Channel, Kind, OrderStatus
+from notifier.policy import Policy
 
 RANK = {
     OrderStatus.PAYMENT_PENDING: 0,
@@ -73,6 +75,8 @@ class Plan:
     dedup_key: str
     due_at: datetime
     only_channel: Channel | None = None
+    scheduled: bool = False  # handed over by the scheduler when due, even if due already
+    moves: bool = False  # a pending message under the same key takes the new due time
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class Decision:
     stale: bool
     new_status: OrderStatus | None = None
     plans: list[Plan] = field(default_factory=list)
-    cancel_all_pending: bool = False
+    cancels: list[Cancel] = field(default_factory=list)
     reason: str = ""
 
 
@@ -164,19 +168,24 @@ def _target_status(event: EventIn) -> OrderStatus | None:
     return STATUS_OF_EVENT.get(event.type)
 
 
-def decide(
-    state: OrderState, event: EventIn, now: datetime, email_copy: Collection[Kind] = ()
-) -> Decision:
+def _later(event: EventIn, policy: Policy) -> list[Plan]:
+    return [
+        Plan(f.kind, dedup_key(f.key), f.due_at, scheduled=True, moves=f.moves)
+        for f in scheduled(event, policy)
+    ]
+
+
+def decide(state: OrderState, event: EventIn, now: datetime, policy: Policy) -> Decision:
     """Apply the contract's table (CONTRACT §1) to one event, as of `now`.
 
-    Kinds in `email_copy` get a second message restricted to email, sent unless the first
-    one already went by email."""
+    Kinds in the policy's `email_copy` get a second message restricted to email, sent unless
+    the first one already went by email."""
     reason = staleness(state, event)
     if reason is not None:
         return Decision(stale=True, reason=reason)
     return Decision(
         stale=False,
         new_status=_target_status(event),
-        plans=_immediate(event, now, email_copy),
-        cancel_all_pending=event.type == "order.canceled",
+        plans=_immediate(event, now, policy.email_copy) + _later(event, policy),
+        cancels=cancellations(event),
     )

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from notifier.errors import NotifierError
 from notifier.models import Kind
@@ -32,6 +41,97 @@ class WhatsAppTemplate(Section):
     variables: list[str] = []
 
 
+def _duration(value: object) -> object:
+    """'90m', '48h', '7d', '30s' (or a number of seconds) → timedelta."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if not isinstance(value, str):
+        return value
+    match = DURATION.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration like 90m, 48h or 7d")
+    return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
+
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class Schedule(Section):
+    """When the follow-ups go out, counted from the event that starts them."""
+
+    in_transit_every: Duration = timedelta(hours=48)
+    in_transit_max: Annotated[int, Field(ge=0, le=20)] = 5
+    review_after: Duration = timedelta(days=7)
+    cart_reminder_1: Duration = timedelta(hours=1)
+    cart_reminder_2: Duration = timedelta(hours=24)
+
+
+class LateOrders(Section):
+    """When silence from the carrier becomes a delay worth telling."""
+
+    stalled_after: Duration = timedelta(hours=48)
+    promise_near: Duration = timedelta(hours=24)
+
+
+class QuietHours(Section):
+    """Marketing kinds wait for the end of the night, in the customer's time zone."""
+
+    start: ClockTime = "21:00"
+    end: ClockTime = "08:00"
+
+
+class FrequencyCap(Section):
+    """At most `max_marketing` marketing messages per customer within `per`."""
+
+    max_marketing: Annotated[int, Field(ge=1)] = 1
+    per: Duration = timedelta(hours=24)
+    action: Literal["defer", "skip"] = "defer"
+
+
+class Tier(Section):
+    """An offer for orders at least `min_days_late` late."""
+
+    min_days_late: Annotated[int, Field(ge=0)]
+    percent_off: Annotated[int, Field(ge=0, le=100)] | None = None
+    free_shipping: bool = False
+    cancel_option: bool = False
+
+
+DEFAULT_TIERS = [
+    Tier(min_days_late=1, percent_off=10),
+    Tier(min_days_late=2, percent_off=10, free_shipping=True),
+    Tier(min_days_late=4, percent_off=20, cancel_option=True),
+]
+
+
+class Compensation(Section):
+    """What a late order is offered: tiers by days late; VIP customers get the next tier up."""
+
+    tiers: list[Tier] = DEFAULT_TIERS
+    vip_orders: Annotated[int, Field(ge=1)] = 6
+    # e.g. "https://shop.example.com/orders/{order_number}/cancel?coupon={coupon_code}"
+    cancel_url: str | None = None
+    coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9-]{0,12}$")] = "PERDON-"
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, tiers: list[Tier]) -> list[Tier]:
+        days = [tier.min_days_late for tier in tiers]
+        if days != sorted(set(days)):
+            raise ValueError("tiers must be listed by min_days_late, ascending, no repeats")
+        return tiers
+
+
+class Incentive(Section):
+    """A coupon offered on the last cart reminder."""
+
+    percent_off: Annotated[int, Field(ge=1, le=100)]
+    coupon_code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class RetryPolicy(Section):
     """Transient failures: exponential backoff with jitter, honouring Retry-After, bounded."""
 
@@ -50,6 +150,14 @@ class Policy(Section):
     email_copy: list[Kind] = []
     whatsapp_templates: dict[Kind, WhatsAppTemplate] = {}
     retry: RetryPolicy = RetryPolicy()
+    schedule: Schedule = Schedule()
+    late_orders: LateOrders = LateOrders()
+    quiet_hours: QuietHours = QuietHours()
+    frequency_cap: FrequencyCap = FrequencyCap()
+    compensation: Compensation = Compensation()
+    cart_incentive: Incentive | None = None
+    # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
+    review_url: str | None = None
     # Messages per second per sender, shared by every worker process (through Redis).
     rate_limits: dict[str, Annotated[float, Field(gt=0)]] = {
         "sms": 10.0,

@@ -7,17 +7,16 @@ handed to delivery only after the commit. Processing an event twice does nothing
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from notifier import broker, playbook, queries
+from notifier import broker, planning, playbook, queries, watch
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
-from notifier.models import Customer, Event, EventStatus, Kind, NotificationStatus, Order
-from notifier.views import snapshot
+from notifier.models import Customer, Event, EventStatus, Order
+from notifier.policy import Policy
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
@@ -42,78 +41,76 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
-            due_now += _apply_row(session, row, now, runtime.policy.email_copy)
+            due_now += _apply_row(session, row, now, runtime.policy)
     for notification_id in due_now:
         runtime.dispatcher.send(broker.DELIVER, notification_id)
     return due_now
 
 
-def _apply_row(
-    session: Session, row: Event, now: datetime, email_copy: Collection[Kind]
-) -> list[int]:
+def _apply_row(session: Session, row: Event, now: datetime, policy: Policy) -> list[int]:
     event = parse_event_object(row.payload)
-    due_now, stale = apply_event(session, event, now, email_copy)
+    due_now, stale = apply_event(session, event, now, policy)
     queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
 
 def apply_event(
-    session: Session, event: EventIn, now: datetime, email_copy: Collection[Kind] = ()
+    session: Session, event: EventIn, now: datetime, policy: Policy
 ) -> tuple[list[int], bool]:
     """Update state and plan messages; (ids due now, whether the event was stale)."""
     customer = _merge_customer(session, event)
     if event.order is None:
-        return [], False
+        return _apply_without_order(session, event, customer, now, policy), False
     order = queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
     state = playbook.OrderState(order.status, order.status_at)
-    decision = playbook.decide(state, event, now, email_copy)
+    decision = playbook.decide(state, event, now, policy)
     _merge_order(order, event, overwrite=not decision.stale)
     if decision.stale:
         log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
         return [], True
     if decision.new_status is not None:
         order.status, order.status_at = decision.new_status, event.occurred_at
-    if decision.cancel_all_pending:
-        queries.cancel_pending_for_order(session, order.id, event.event_id, now)
-    rows = [_notification_row(session, order, event, plan, now) for plan in decision.plans]
-    return _insert_due(session, rows, now), False
-
-
-def _insert_due(session: Session, rows: list[dict[str, Any]], now: datetime) -> list[int]:
-    due = [row for row in rows if row["status"] is NotificationStatus.QUEUED]
-    later = [row for row in rows if row["status"] is not NotificationStatus.QUEUED]
-    queries.insert_notifications(session, later)
-    return queries.insert_notifications(session, due)
-
-
-def _notification_row(
-    session: Session, order: Order, event: EventIn, plan: playbook.Plan, now: datetime
-) -> dict[str, Any]:
+    watch.note_scan(order, event)
+    for cancel in decision.cancels:
+        queries.cancel_pending(session, cancel, event.event_id, now)
     customer = queries.get_customer(session, order.customer_id)
-    customer_facts = {"id": customer.id, "name": customer.name} if customer else {}
-    affected = _affected_items(event)
-    status = NotificationStatus.QUEUED if plan.due_at <= now else NotificationStatus.SCHEDULED
-    return {
-        "dedup_key": plan.dedup_key,
-        "only_channel": plan.only_channel,
-        "kind": plan.kind,
-        "order_id": order.id,
-        "customer_id": order.customer_id,
-        "event_id": event.event_id,
-        "status": status,
-        "due_at": plan.due_at,
-        "context": snapshot(customer_facts, order.details, order.shipment, affected),
-        "created_at": now,
-        "updated_at": now,
-    }
+    plans = [
+        (plan, planning.kind_extras(plan.kind, event, order, policy)) for plan in decision.plans
+    ]
+    signal = watch.signal_from_event(order, event)
+    if signal is not None:
+        plans += watch.delay_plans(session, order, customer, signal, now, policy)
+    watch.rewatch(order, policy, now, just_checked=False)
+    return _insert(session, plans, event, order, customer, now), False
 
 
-def _affected_items(event: EventIn) -> list[dict[str, Any]]:
-    if event.type != "item.out_of_stock" or event.order is None or not event.order.items:
-        return []
-    return [item.model_dump(mode="json") for item in event.order.items]
+def _apply_without_order(
+    session: Session, event: EventIn, customer: Customer | None, now: datetime, policy: Policy
+) -> list[int]:
+    decision = playbook.decide(playbook.OrderState(), event, now, policy)
+    for cancel in decision.cancels:
+        queries.cancel_pending(session, cancel, event.event_id, now)
+    plans = [
+        (plan, planning.kind_extras(plan.kind, event, None, policy)) for plan in decision.plans
+    ]
+    return _insert(session, plans, event, None, customer, now)
+
+
+def _insert(
+    session: Session,
+    plans: list[tuple[playbook.Plan, dict[str, Any]]],
+    event: EventIn,
+    order: Order | None,
+    customer: Customer | None,
+    now: datetime,
+) -> list[int]:
+    rows = [
+        planning.notification_row(plan, event, order, customer, now, extras)
+        for plan, extras in plans
+    ]
+    return planning.insert_rows(session, [plan for plan, _ in plans], rows, now)
 
 
 def _section(model: Any) -> dict[str, Any]:

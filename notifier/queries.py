@@ -10,7 +10,10 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from notifier.followups import Cancel
 from notifier.models import (
+    MARKETING_KINDS,
+    Compensation,
     Customer,
     Event,
     EventStatus,
@@ -93,17 +96,6 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> li
         if new_id is not None:
             ids.append(new_id)
     return ids
-
-
-def cancel_pending_for_order(session: Session, order_id: str, event_id: str, now: datetime) -> int:
-    """Cancel every message of the order that has not gone out yet; how many."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.order_id == order_id, Notification.status.in_(PENDING))
-        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def claim_notification(session: Session, notification_id: int, now: datetime) -> bool:
@@ -329,3 +321,82 @@ def requeue(session: Session, ids: Sequence[int], now: datetime) -> None:
             .values(status=NotificationStatus.QUEUED, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def insert_compensation(session: Session, values: dict[str, Any]) -> None:
+    """Store an offer; a concurrent one for the same order and tier wins quietly."""
+    session.execute(_insert_ignoring_conflicts(session, Compensation).values(**values))
+
+
+def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
+    """Cancel the pending messages a rule names; how many."""
+    where = [Notification.status.in_(PENDING), Notification.kind.in_(cancel.kinds)]
+    scopes = {
+        Notification.order_id: cancel.order_id,
+        Notification.cart_id: cancel.cart_id,
+        Notification.customer_id: cancel.customer_id,
+    }
+    named = [column == value for column, value in scopes.items() if value is not None]
+    if not named:
+        return 0
+    result = session.execute(
+        update(Notification)
+        .where(*where, *named)
+        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def move_scheduled(
+    session: Session, key: str, due_at: datetime, context: dict[str, Any], now: datetime
+) -> None:
+    """A pending scheduled message takes a new due time and facts (a cart changed again)."""
+    session.execute(
+        update(Notification)
+        .where(Notification.dedup_key == key, Notification.status == NotificationStatus.SCHEDULED)
+        .values(due_at=due_at, context=context, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def orders_due_for_check(session: Session, now: datetime, limit: int) -> list[Order]:
+    """Orders whose watch time has come, locked (others' locked rows skipped)."""
+    query = (
+        select(Order)
+        .where(Order.next_check_at <= now)
+        .order_by(Order.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(query).scalars())
+
+
+def marketing_sent_since(
+    session: Session, customer_id: str, since: datetime, sequence_cart_id: str | None
+) -> list[datetime]:
+    """When the customer's marketing messages went out since `since`, leaving out the other
+    steps of the same cart sequence (they are spaced by their own delays)."""
+    query = select(Notification.sent_at).where(
+        Notification.customer_id == customer_id,
+        Notification.kind.in_(MARKETING_KINDS),
+        Notification.sent_at > since,
+    )
+    if sequence_cart_id is not None:
+        query = query.where(
+            (Notification.cart_id.is_(None)) | (Notification.cart_id != sequence_cart_id)
+        )
+    return [moment for moment in session.execute(query).scalars() if moment is not None]
+
+
+def defer(
+    session: Session, notification_id: int, due_at: datetime, why: str, now: datetime
+) -> None:
+    """Put a claimed message back on the schedule for later."""
+    record_outcome(
+        session,
+        notification_id,
+        NotificationStatus.SCHEDULED,
+        # not an attempt: the claim that found it too early does not count
+        {"due_at": due_at, "error": why, "updated_at": now, "attempts": Notification.attempts - 1},
+    )

@@ -48,11 +48,58 @@ OUT_OF_STOCK_ITEMS = [
 ]
 
 
-def sample_facts() -> dict[str, dict[str, Any]]:
-    """Named snapshots: `full` has every field, `bare` only the ids."""
+FULL_DELAY = {
+    "reason": "exception",
+    "exception_reason": "weather",
+    "new_eta": "2026-11-16T18:00:00-06:00",
+    "promised": "2026-11-14T20:00:00-06:00",
+    "days_late": 2,
+}
+FULL_OFFER = {
+    "tier": 3,
+    "coupon_code": "PERDON-7K2Q9XH4PD",
+    "percent_off": 20,
+    "free_shipping": True,
+    "cancel_url": "https://shop.example.com/orders/MX-5001/cancel?coupon=PERDON-7K2Q9XH4PD",
+}
+FULL_CART = {
+    "id": "cart-77",
+    "items": FULL_ORDER["items"],
+    "total": "1567.50",
+    "currency": "MXN",
+    "recovery_url": "https://shop.example.com/cart/cart-77",
+}
+BARE_DELAY = dict.fromkeys(FULL_DELAY) | {"reason": "stalled"}
+BARE_OFFER = {"tier": 1, "coupon_code": "PERDON-2", "percent_off": None,
+              "free_shipping": False, "cancel_url": None}  # fmt: skip
+BARE_CART: dict[str, Any] = {
+    "id": "cart-1",
+    "items": [],
+    "total": None,
+    "currency": None,
+    "recovery_url": None,
+}
+CART_KINDS = frozenset({"cart_reminder_1", "cart_reminder_2"})
+
+
+def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
+    """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs."""
+    if kind in CART_KINDS:
+        incentive = {"percent_off": 10, "coupon_code": "VUELVE10"}
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, cart=FULL_CART, incentive=incentive),
+            "bare": snapshot({"id": "cus-1"}, {}, {}, cart=BARE_CART),
+        }
+    full_extras: dict[str, Any] = {"delay": FULL_DELAY, "offer": FULL_OFFER,
+                   "review_url": "https://shop.example.com/orders/MX-5001/review"}  # fmt: skip
+    bare_extras: dict[str, Any] = (
+        {"delay": BARE_DELAY, "offer": BARE_OFFER} if kind == "delay_notice" else {}
+    )
     return {
-        "full": snapshot(FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS),
-        "bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, []),
+        "full": snapshot(
+            FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS, **full_extras
+        ),
+        "bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare_extras),
     }
 
 

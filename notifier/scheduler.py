@@ -11,8 +11,11 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from notifier import broker, queries
+from sqlalchemy.orm import Session
+
+from notifier import broker, delays, planning, queries, watch
 from notifier.db import session_scope
+from notifier.models import Order
 from notifier.reconcile import reconcile
 
 if TYPE_CHECKING:
@@ -24,9 +27,10 @@ BATCH = 500
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> int:
-    """One pass as of `now`: due messages to delivery, unknown outcomes reconciled. How many."""
+    """One pass as of `now`: unknown outcomes reconciled, late orders found and told, due
+    messages handed to delivery. How many messages were handed over."""
     as_of = now or runtime.clock()
-    handed = reconcile(runtime, as_of)
+    handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:
             ids = queries.claim_due(session, as_of, BATCH)
@@ -35,6 +39,33 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
         handed += len(ids)
         if len(ids) < BATCH:
             return handed
+
+
+def scan_late_orders(runtime: Runtime, now: datetime) -> int:
+    """Look at the orders whose watch time has come; tell the late ones. How many notices."""
+    due_now: list[int] = []
+    while True:
+        with session_scope(runtime.db_url) as session:
+            orders = queries.orders_due_for_check(session, now, BATCH)
+            for order in orders:
+                due_now += _check(session, runtime, order, now)
+        if len(orders) < BATCH:
+            break
+    for notification_id in due_now:
+        runtime.dispatcher.send(broker.DELIVER, notification_id)
+    return len(due_now)
+
+
+def _check(session: Session, runtime: Runtime, order: Order, now: datetime) -> list[int]:
+    policy = runtime.policy
+    signal = delays.on_scan(watch.facts_of(order), now, policy.late_orders)
+    watch.rewatch(order, policy, now, just_checked=True)
+    if signal is None:
+        return []
+    customer = queries.get_customer(session, order.customer_id)
+    plans = watch.delay_plans(session, order, customer, signal, now, policy)
+    rows = [planning.notification_row(p, None, order, customer, now, x) for p, x in plans]
+    return planning.insert_rows(session, [p for p, _ in plans], rows, now)
 
 
 def run_forever(runtime: Runtime, interval: float = 5.0) -> None:

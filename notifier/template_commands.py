@@ -31,7 +31,7 @@ def preview(settings: Settings, args: argparse.Namespace) -> int:
     """Print one kind rendered for a channel and locale, against a sample or an event file."""
     kind = Kind(args.kind)
     locale = args.locale or settings.default_locale
-    facts = _facts(args.event)
+    facts = _facts(args.event, kind)
     view = template_view(facts, kind, locale, settings.default_timezone or SAMPLE_TIMEZONE)
     rendered = Renderer(settings.templates_dir, settings.default_locale).render(
         kind, args.channel, view
@@ -44,7 +44,7 @@ def preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _facts(event_file: Path | None) -> dict[str, object]:
+def _facts(event_file: Path | None, kind: Kind) -> dict[str, object]:
     if event_file is None:
-        return sample_facts()["full"]
+        return sample_facts(kind)["full"]
     return facts_from_event(parse_event(event_file.read_bytes()))

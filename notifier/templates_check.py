@@ -69,7 +69,7 @@ def _check_one(
     if missing:
         yield CheckLine(locale, kind, channel, "-", f"missing {', '.join(missing)}")
         return
-    for sample, facts in sample_facts().items():
+    for sample, facts in sample_facts(kind).items():
         yield _render_line(renderer, locale, kind, channel, sample, facts, budget)
 
 

@@ -24,8 +24,9 @@ ORDER_KEYS = [
     "promised_delivery_at",
 ]
 SHIPMENT_KEYS = ["carrier", "tracking_number", "tracking_url", "eta", "location", "reason"]
+EXTRA_KEYS = ("delay", "offer", "cart", "incentive", "review_url")
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
-TIME_KEYS = frozenset({"placed_at", "promised_delivery_at", "eta"})
+TIME_KEYS = frozenset({"placed_at", "promised_delivery_at", "eta", "new_eta", "promised"})
 
 
 def _item(raw: dict[str, Any]) -> dict[str, Any]:
@@ -47,17 +48,28 @@ def snapshot(
     order: dict[str, Any],
     shipment: dict[str, Any],
     affected_items: list[dict[str, Any]] | None = None,
+    **extras: dict[str, Any] | str | None,
 ) -> dict[str, Any]:
-    """The JSON-ready facts a message is rendered from (strings, numbers, lists)."""
+    """The JSON-ready facts a message is rendered from (strings, numbers, lists).
+
+    `extras` are the kind's own facts: `delay`, `offer`, `cart`, `incentive`, `review_url`;
+    each is always present in the snapshot (None when the kind has none)."""
+    unknown = set(extras) - set(EXTRA_KEYS)
+    if unknown:
+        raise ValueError(f"unknown snapshot extras {sorted(unknown)}")
     name = customer.get("name") or ""
     order_view = {key: order.get(key) for key in ORDER_KEYS}
     order_view["number"] = order.get("number") or order.get("id") or ""
     order_view["items"] = [_item(i) for i in order.get("items") or []]
+    cart = extras.get("cart")
+    if isinstance(cart, dict):
+        extras["cart"] = {**cart, "items": [_item(i) for i in cart.get("items") or []]}
     return {
         "customer": {"id": customer.get("id"), "name": name, "first_name": _first(name)},
         "order": order_view,
         "shipment": {key: shipment.get(key) for key in SHIPMENT_KEYS},
         "affected_items": [_item(i) for i in affected_items or []],
+        **{key: extras.get(key) for key in EXTRA_KEYS},
     }
 
 
@@ -80,11 +92,25 @@ def _typed_dict(raw: dict[str, Any]) -> dict[str, Any]:
     return {key: _typed(key, value) for key, value in raw.items()}
 
 
+def _typed_cart(cart: dict[str, Any] | None) -> dict[str, Any] | None:
+    if cart is None:
+        return None
+    typed = _typed_dict(cart)
+    typed["items"] = [_typed_dict(i) for i in cart.get("items") or []]
+    return typed
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
     order["items"] = [_typed_dict(i) for i in facts["order"]["items"]]
+    delay = facts.get("delay")
     return {
+        "delay": _typed_dict(delay) if delay else None,
+        "offer": facts.get("offer"),
+        "cart": _typed_cart(facts.get("cart")),
+        "incentive": facts.get("incentive"),
+        "review_url": facts.get("review_url"),
         "customer": facts["customer"],
         "order": order,
         "shipment": _typed_dict(facts["shipment"]),

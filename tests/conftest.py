@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,32 @@ def example(name: str) -> dict[str, Any]:
     """A contract example event by file name (without .json)."""
     loaded: dict[str, Any] = json.loads((DATA / "events" / f"{name}.json").read_text())
     return loaded
+
+
+# What the contract's journey gives for ord-5001: each kind sent once (the ETA update breaks the
+# promise: a delay notice), the in-transit updates canceled by out-for-delivery, and the review
+# request waiting for its day.
+JOURNEY_SENT = ["order_confirmed", "order_shipped", "delay_notice", "out_for_delivery",
+                "order_delivered"]  # fmt: skip
+JOURNEY_OUTCOME = {
+    "sent": Counter(JOURNEY_SENT),
+    "canceled": Counter({"in_transit_update": 5}),
+    "scheduled": Counter({"review_request": 1}),
+}
+
+
+def outcome(records: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Kinds counted per status."""
+    result: dict[str, Counter[str]] = {}
+    for record in records:
+        result.setdefault(record["status"], Counter())[record["kind"]] += 1
+    return result
+
+
+def sent_kinds(records: list[dict[str, Any]]) -> list[str]:
+    """The kinds that went out, in the order they were planned."""
+    done = ("sent", "delivered")
+    return [r["kind"] for r in sorted(records, key=lambda r: r["id"]) if r["status"] in done]
 
 
 def journey() -> list[dict[str, Any]]:

@@ -20,7 +20,8 @@ from tests.fakes.twilio import FakeTwilio
 PUBLIC_URL = "https://notifier.example.com"
 SMS_FROM = "+15005550006"
 WHATSAPP_FROM = "+14155238886"
-JOURNEY_KINDS = ["order_confirmed", "order_shipped", "out_for_delivery", "order_delivered"]
+JOURNEY_KINDS = ["order_confirmed", "order_shipped", "delay_notice", "out_for_delivery",
+                 "order_delivered"]  # fmt: skip
 
 
 def content_sid(kind: str, locale: str) -> str:

@@ -28,7 +28,9 @@ def placed(**customer: Any) -> dict[str, Any]:
 
 
 def only_record(runtime: Runtime) -> dict[str, Any]:
-    [record] = message_records(runtime.db_url, order_id="ord-5001")
+    """The order's confirmation (the late-order scan may plan others once time moves on)."""
+    records = message_records(runtime.db_url, order_id="ord-5001")
+    [record] = [r for r in records if r["kind"] == "order_confirmed"]
     return record
 
 

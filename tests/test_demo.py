@@ -25,18 +25,27 @@ def kinds_in(section_text: str) -> list[str]:
     return re.findall(r"^--- (\w+) ·", section_text, re.M)
 
 
+def sent_in(section_text: str) -> list[str]:
+    return re.findall(r"^--- (\w+) · [^·]+ · sent ·", section_text, re.M)
+
+
 def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
     output = demo_output()
     ana = section(output, "Ana Pérez")
-    assert kinds_in(ana) == ["order_confirmed", "order_shipped", "out_for_delivery",
-                             "order_delivered"]  # fmt: skip
-    assert "whatsapp (on the console)" in ana
+    assert sent_in(ana) == [
+        "order_confirmed", "order_shipped", "delay_notice", "in_transit_update",
+        "in_transit_update", "out_for_delivery", "order_delivered", "review_request",
+    ]  # fmt: skip
+    assert "whatsapp (on the console)" in ana and "PERDON-" in ana
     joao = section(output, "João Silva")
-    assert kinds_in(joao) == ["order_confirmed", "order_canceled", "refund_issued"]
+    assert sent_in(joao) == ["order_confirmed", "order_canceled", "refund_issued",
+                             "cart_reminder_1", "cart_reminder_2"]  # fmt: skip
     assert "sms (on the console)" in joao and "R$" in joao
+    assert "cart_reminder_1 · sms (on the console) · sent · 2026-11-11T11:30" in joao  # morning
     emily = section(output, "Emily Clark")
-    assert kinds_in(emily) == ["order_confirmed", "out_of_stock", "order_shipped",
-                               "order_delivered", "return_received"]  # fmt: skip
+    assert sent_in(emily) == ["order_confirmed", "out_of_stock", "order_shipped",
+                              "order_delivered", "return_received"]  # fmt: skip
+    assert "review_request · - · canceled" in emily  # she asked for a return
     assert "Subject: " in emily and "Talavera mug, blue" in emily
 
 
@@ -44,5 +53,5 @@ def test_demo_duplicate_and_stale_events_send_nothing() -> None:
     output = demo_output()
     assert "(duplicate: acknowledged, nothing sent)" in output
     emily = section(output, "Emily Clark")
-    assert kinds_in(emily).count("order_shipped") == 1
+    assert sent_in(emily).count("order_shipped") == 1
     assert "1Z999AA10123456784" in emily

@@ -10,9 +10,11 @@ import pytest
 from notifier.events import EventIn, parse_event_object
 from notifier.models import Kind, OrderStatus
 from notifier.playbook import OrderState, decide, dedup_key
+from notifier.policy import Policy
 from tests.conftest import example
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+POLICY = Policy()
 
 
 def event(name: str, **changes: Any) -> EventIn:
@@ -37,20 +39,22 @@ def event(name: str, **changes: Any) -> EventIn:
 def test_each_immediate_event_plans_its_kind_now(
     name: str, kind: Kind, status: OrderStatus | None
 ) -> None:
-    decision = decide(OrderState(), event(name), NOW)
+    decision = decide(OrderState(), event(name), NOW, POLICY)
     assert not decision.stale
-    assert [(p.kind, p.due_at) for p in decision.plans] == [(kind, NOW)]
+    immediate = [(p.kind, p.due_at) for p in decision.plans if not p.scheduled]
+    assert immediate == [(kind, NOW)]
     assert decision.new_status is status
 
 
 @pytest.mark.parametrize("name", ["shipment_in_transit", "shipment_eta_updated", "cart_updated"])
 def test_informational_events_plan_no_immediate_message(name: str) -> None:
-    assert decide(OrderState(), event(name), NOW).plans == []
+    plans = decide(OrderState(), event(name), NOW, POLICY).plans
+    assert [p for p in plans if not p.scheduled] == []
 
 
 def test_shipped_after_delivered_is_stale_and_plans_nothing() -> None:
     delivered = OrderState(OrderStatus.DELIVERED, NOW)
-    decision = decide(delivered, event("order_shipped"), NOW)
+    decision = decide(delivered, event("order_shipped"), NOW, POLICY)
     assert decision.stale
     assert decision.plans == []
     assert "delivered" in decision.reason
@@ -60,37 +64,38 @@ def test_same_status_older_than_the_last_change_is_stale() -> None:
     in_transit = OrderState(OrderStatus.IN_TRANSIT, datetime(2026, 11, 12, 10, tzinfo=UTC))
     older = event("shipment_in_transit", occurred_at="2026-11-12T09:00:00Z")
     newer = event("shipment_in_transit", occurred_at="2026-11-12T11:00:00Z")
-    assert decide(in_transit, older, NOW).stale
-    assert not decide(in_transit, newer, NOW).stale
+    assert decide(in_transit, older, NOW, POLICY).stale
+    assert not decide(in_transit, newer, NOW, POLICY).stale
 
 
 def test_canceled_order_ignores_later_progress_but_takes_the_refund() -> None:
     canceled = OrderState(OrderStatus.CANCELED, NOW - timedelta(hours=1))
-    assert decide(canceled, event("shipment_out_for_delivery"), NOW).stale
-    refund = decide(canceled, event("order_refunded"), NOW)
+    assert decide(canceled, event("shipment_out_for_delivery"), NOW, POLICY).stale
+    refund = decide(canceled, event("order_refunded"), NOW, POLICY)
     assert not refund.stale
     assert [p.kind for p in refund.plans] == [Kind.REFUND_ISSUED]
 
 
 def test_delivered_order_cannot_be_canceled() -> None:
     delivered = OrderState(OrderStatus.DELIVERED, NOW)
-    assert decide(delivered, event("order_canceled"), NOW).stale
+    assert decide(delivered, event("order_canceled"), NOW, POLICY).stale
 
 
 def test_cancel_cancels_everything_pending() -> None:
     placed = OrderState(OrderStatus.PLACED, NOW - timedelta(days=1))
-    assert decide(placed, event("order_canceled"), NOW).cancel_all_pending
+    [cancel] = decide(placed, event("order_canceled"), NOW, POLICY).cancels
+    assert cancel.kinds == frozenset(Kind) and cancel.order_id == "ord-5001"
 
 
 def test_out_of_stock_after_shipping_is_stale() -> None:
     shipped = OrderState(OrderStatus.SHIPPED, NOW - timedelta(days=1))
-    assert decide(shipped, event("item_out_of_stock"), NOW).stale
+    assert decide(shipped, event("item_out_of_stock"), NOW, POLICY).stale
 
 
 def test_pending_payment_does_not_confirm_the_order() -> None:
     raw = example("order_placed")
     raw["payment"] = {"status": "pending", "method": "oxxo"}
-    decision = decide(OrderState(), parse_event_object(raw), NOW)
+    decision = decide(OrderState(), parse_event_object(raw), NOW, POLICY)
     assert decision.plans == []
     assert decision.new_status is OrderStatus.PAYMENT_PENDING
 
@@ -98,16 +103,17 @@ def test_pending_payment_does_not_confirm_the_order() -> None:
 def test_paid_after_pending_confirms_with_the_same_key_as_placed() -> None:
     pending = OrderState(OrderStatus.PAYMENT_PENDING, NOW - timedelta(hours=1))
     paid = event("order_placed", type="order.paid", event_id="evt-paid")
-    placed = decide(OrderState(), event("order_placed"), NOW)
-    assert [p.dedup_key for p in decide(pending, paid, NOW).plans] == [
+    placed = decide(OrderState(), event("order_placed"), NOW, POLICY)
+    assert [p.dedup_key for p in decide(pending, paid, NOW, POLICY).plans] == [
         p.dedup_key for p in placed.plans
     ]
 
 
 def test_dedup_key_is_the_same_for_the_same_event_and_differs_per_refund() -> None:
-    first = decide(OrderState(), event("order_refunded"), NOW).plans[0].dedup_key
-    again = decide(OrderState(), event("order_refunded"), NOW + timedelta(hours=1)).plans[0]
-    second = decide(OrderState(), event("order_refunded", event_id="evt-r2"), NOW).plans[0]
+    first = decide(OrderState(), event("order_refunded"), NOW, POLICY).plans[0].dedup_key
+    later = NOW + timedelta(hours=1)
+    again = decide(OrderState(), event("order_refunded"), later, POLICY).plans[0]
+    second = decide(OrderState(), event("order_refunded", event_id="evt-r2"), NOW, POLICY).plans[0]
     assert first == again.dedup_key
     assert first != second.dedup_key
 

@@ -21,6 +21,7 @@ from tests.providers import (
     provider_env,
     provider_settings,
 )
+from tests.test_redis_postgres import publish_as_in_life
 
 pytestmark = pytest.mark.slow
 
@@ -42,17 +43,15 @@ def test_journey_reaches_whatsapp_as_templates_and_email_once_per_kind(
     settings = provider_settings(postgres_url, fake_twilio, fake_smtp, policy, broker_url=redis_url)
     start_worker(provider_env(settings))
     producer = build_runtime(settings)
-    for _ in range(2):
-        for event in journey():
-            notifier.publish(event, runtime=producer)
+    publish_as_in_life(producer, postgres_url, journey() + journey())
     producer.close()
-    wait_until(lambda: statuses(postgres_url)["sent"] == 8, what="4 WhatsApp + 4 emails sent")
+    wait_until(lambda: statuses(postgres_url)["sent"] == 10, what="5 WhatsApp + 5 emails sent")
     by_sid = Counter(m.content_sid for m in fake_twilio.messages)
     assert by_sid == Counter(content_sid(kind, "es") for kind in JOURNEY_KINDS)
     assert all(m.to == "whatsapp:+525512345678" for m in fake_twilio.messages)
     assert all(m.content_variables == {"1": "Ana", "2": "MX-5001"} for m in fake_twilio.messages)
     subjects = [str(m.message["Subject"]) for m in fake_smtp.messages]
-    assert len(subjects) == 4 and all("MX-5001" in s for s in subjects)
+    assert len(subjects) == 5 and all("MX-5001" in s for s in subjects)
     assert all(m.rcpt_tos == ("ana@example.com",) for m in fake_smtp.messages)
 
 
