@@ -135,3 +135,25 @@ def test_worker_refuses_the_memory_broker(env: dict[str, str]) -> None:
     result = run("worker", env=env)
     assert result.returncode == 1
     assert "redis://" in result.stderr
+
+
+def test_tick_now_drives_the_cart_reminders_through_time(env: dict[str, str]) -> None:
+    cart = json.dumps(example("cart_updated") | {"occurred_at": "2026-11-10T16:00:00Z"})
+    assert run("publish", "-", env=env, stdin=cart).returncode == 0
+    early = run("tick", "--now", "2026-11-10T16:59:00Z", env=env)
+    assert early.returncode == 0, early.stderr
+    assert sent_kinds(messages(env)) == []
+    run("tick", "--now", "2026-11-10T17:00:00Z", env=env)
+    assert sent_kinds(messages(env)) == ["cart_reminder_1"]
+    run("tick", "--now", "2026-11-11T16:00:00Z", env=env)
+    assert sent_kinds(messages(env)) == ["cart_reminder_1", "cart_reminder_2"]
+
+
+def test_a_wrong_policy_file_stops_the_command_naming_the_key(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "notifier.toml"
+    policy.write_text('[quiet_hours]\nstart = "25:00"\n')
+    result = run("tick", env={**env, "NOTIFIER_POLICY_FILE": str(policy)})
+    assert result.returncode == 1
+    assert "quiet_hours.start" in result.stderr

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from notifier import queries
+from sqlalchemy import insert
+
 from notifier.db import session_scope
 from notifier.models import Kind, Notification, NotificationStatus
 from notifier.runtime import Runtime, build_runtime
@@ -55,24 +56,53 @@ def test_tick_delivers_due_messages_in_the_embedded_mode(sqlite_url: str) -> Non
     assert record["error"] == "no customer known for this order"
 
 
-def test_two_schedulers_side_by_side_never_claim_a_row_twice(postgres_url: str) -> None:
-    schedule(postgres_url, 400, NOW - timedelta(minutes=5))
-    claimed: list[list[int]] = [[], []]
+class CountingDispatcher:
+    """Records every message handed to delivery, from any thread."""
+
+    def __init__(self) -> None:
+        self.handed: list[int] = []
+        self._lock = threading.Lock()
+
+    def send(self, task: str, row_id: int) -> None:
+        with self._lock:
+            self.handed.append(row_id)
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+
+def test_two_schedulers_ticking_side_by_side_hand_each_of_10000_rows_over_once(
+    postgres_url: str,
+) -> None:
+    with session_scope(postgres_url) as session:
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "dedup_key": f"load:{n}",
+                    "kind": Kind.REVIEW_REQUEST,
+                    "order_id": f"o-{n}",
+                    "event_id": "evt-load",
+                    "status": NotificationStatus.SCHEDULED,
+                    "due_at": NOW - timedelta(minutes=1),
+                    "context": {},
+                }
+                for n in range(10_000)
+            ],
+        )
+    counting = CountingDispatcher()
+    schedulers = [build_runtime(settings_for(postgres_url), clock=lambda: NOW) for _ in "ab"]
+    for runtime in schedulers:
+        runtime.dispatcher = counting
     start = threading.Barrier(2)
 
-    def scheduler(slot: int) -> None:
+    def run(runtime: Runtime) -> None:
         start.wait()
-        while True:
-            with session_scope(postgres_url) as session:
-                ids = queries.claim_due(session, NOW, 25)
-            if not ids:
-                return
-            claimed[slot] += ids
+        tick(runtime, NOW)
 
-    threads = [threading.Thread(target=scheduler, args=(slot,)) for slot in (0, 1)]
+    threads = [threading.Thread(target=run, args=(runtime,)) for runtime in schedulers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    everything = claimed[0] + claimed[1]
-    assert len(everything) == len(set(everything)) == 400
+    assert len(counting.handed) == len(set(counting.handed)) == 10_000
