@@ -65,6 +65,10 @@ class HandOverCounter:
     def ping(self) -> None:
         """Nothing to reach."""
 
+    def depth(self) -> int:
+        """Nothing waits."""
+        return 0
+
 
 def count_statements(engine: Engine) -> list[int]:
     counter = [0]

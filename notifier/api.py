@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from notifier import metrics
 from notifier.db import get_engine
 from notifier.errors import FieldProblem, InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
@@ -61,7 +63,9 @@ def _decode(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _rejection(400, [FieldProblem("(body)", f"invalid JSON: {exc}")]) from None
+        problem = FieldProblem("(body)", f"invalid JSON: {exc}")
+        metrics.count_rejection(None, [problem])
+        raise _rejection(400, [problem]) from None
 
 
 def _validate_batch(items: list[Any]) -> list[ValidEvent]:
@@ -114,6 +118,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return message_records(current().db_url, order_id=order_id)
 
     app.include_router(twilio_router(current))
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        """Prometheus metrics (text format)."""
+        body = metrics.exposition(current())
+        return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

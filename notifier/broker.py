@@ -65,6 +65,9 @@ class Dispatcher(Protocol):
     def ping(self) -> None:
         """Raise if the broker cannot be reached."""
 
+    def depth(self) -> int:
+        """How many messages wait in the broker."""
+
 
 class DramatiqDispatcher:
     """Enqueues to dramatiq by actor name, so callers need not declare the actors."""
@@ -80,6 +83,10 @@ class DramatiqDispatcher:
 
     def ping(self) -> None:
         self.broker.client.ping()
+
+    def depth(self) -> int:
+        waiting: int = self.broker.client.llen(f"{self.broker.namespace}:{QUEUE}")
+        return waiting
 
 
 class InlineDispatcher:
@@ -108,3 +115,7 @@ class InlineDispatcher:
 
     def ping(self) -> None:
         """Nothing to reach: the work runs here."""
+
+    def depth(self) -> int:
+        """Nothing waits: the work runs as it is handed over."""
+        return 0

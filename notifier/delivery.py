@@ -24,7 +24,7 @@ from adapters.base import (
     UnknownOutcomeError,
     mask_address,
 )
-from notifier import pacing, queries
+from notifier import metrics, pacing, queries
 from notifier.compose import Draft, compose
 from notifier.db import session_scope
 from notifier.errors import TemplateError, TransientError
@@ -115,6 +115,8 @@ def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus |
         queries.record_outcome(session, notification_id, outcome.status, outcome.values)
         if outcome.opted_out and job.customer_id:
             queries.opt_out(session, job.customer_id, outcome.opted_out)
+    channel = str(outcome.values.get("channel") or "none")
+    metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
     if outcome.retry_after is not None:
         raise TransientError(outcome.values["error"], outcome.retry_after)
     return outcome.status
@@ -209,6 +211,8 @@ def _attempt(runtime: Runtime, job: Job) -> Outcome:
             return _send(runtime, job, route, history, opted_out)
         except (TemplateError, PermanentSendError) as exc:
             code = getattr(exc, "code", None)
+            if isinstance(exc, PermanentSendError) and not isinstance(exc, TemplateError):
+                metrics.PROVIDER_ERRORS.labels(route.channel, code or "permanent").inc()
             history.append(_entry(runtime, route, "failed", str(exc), code))
             if code == OPTED_OUT_CODE:
                 opted_out.append(str(route.channel))
@@ -236,8 +240,10 @@ def _send(
     message = compose(runtime, job.draft, route)
     _wait_for_a_slot(runtime, route.channel)
     try:
-        receipt = runtime.channels[route.channel].send(message)
+        with metrics.SEND_SECONDS.labels(route.channel).time():
+            receipt = runtime.channels[route.channel].send(message)
     except TransientSendError as exc:
+        metrics.PROVIDER_ERRORS.labels(route.channel, "transient").inc()
         history.append(_entry(runtime, route, "retry", str(exc)))
         return _retry_or_give_up(runtime, job, route, exc, history)
     except UnknownOutcomeError as exc:

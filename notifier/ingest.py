@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier import broker, queries
+from notifier import broker, metrics, queries
 from notifier.db import session_scope
-from notifier.events import EventIn, parse_event, parse_event_object
+from notifier.errors import InvalidEvent
+from notifier.events import MAX_EVENT_BYTES, EventIn, parse_event, parse_event_object
 from notifier.models import EventStatus
 from notifier.runtime import Runtime, get_runtime
 
@@ -35,11 +36,25 @@ class ValidEvent:
 
 
 def validate(raw: bytes | str | dict[str, Any]) -> ValidEvent:
-    """Validate one event given as JSON text or a decoded object; raises InvalidEvent."""
-    if isinstance(raw, dict):
-        return ValidEvent(parse_event_object(raw), raw)
-    event = parse_event(raw)
-    return ValidEvent(event, json.loads(raw))
+    """Validate one event given as JSON text or a decoded object; raises InvalidEvent (and
+    counts the rejection)."""
+    try:
+        if isinstance(raw, dict):
+            return ValidEvent(parse_event_object(raw), raw)
+        event = parse_event(raw)
+        return ValidEvent(event, json.loads(raw))
+    except InvalidEvent as exc:
+        metrics.count_rejection(_peek(raw), exc.problems)
+        raise
+
+
+def _peek(raw: bytes | str | dict[str, Any]) -> Any:
+    if isinstance(raw, dict) or len(raw) > MAX_EVENT_BYTES:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def store_and_enqueue(runtime: Runtime, events: Sequence[ValidEvent]) -> list[Accepted]:
@@ -51,6 +66,7 @@ def store_and_enqueue(runtime: Runtime, events: Sequence[ValidEvent]) -> list[Ac
         for valid in events:
             row_id = queries.insert_event(session, _event_row(valid, now))
             accepted.append(Accepted(valid.event.event_id, duplicate=row_id is None))
+            metrics.EVENTS_ACCEPTED.labels(valid.event.type, str(row_id is None).lower()).inc()
             if row_id is not None:
                 new_rows.append(row_id)
     for row_id in new_rows:

@@ -172,6 +172,10 @@ class HoldingDispatcher:
     def ping(self) -> None:
         """Always reachable."""
 
+    def depth(self) -> int:
+        """Nothing waits here."""
+        return 0
+
 
 def test_events_picked_up_out_of_order_are_applied_in_arrival_order(embedded: Runtime) -> None:
     from notifier.processing import process_event

@@ -70,6 +70,10 @@ class CountingDispatcher:
     def ping(self) -> None:
         """Always reachable."""
 
+    def depth(self) -> int:
+        """Nothing waits here."""
+        return 0
+
 
 def test_two_schedulers_ticking_side_by_side_hand_each_of_10000_rows_over_once(
     postgres_url: str,
