@@ -10,6 +10,7 @@ import dramatiq
 from notifier import broker, delivery, processing
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
+from notifier.logs import configure_logging
 from notifier.runtime import get_runtime
 
 _settings = get_settings()
@@ -18,6 +19,7 @@ if _settings.is_embedded:
         "`notifier worker` needs NOTIFIER_BROKER_URL=redis://…; memory:// works in-process"
     )
 dramatiq.set_broker(broker.make_redis_broker(_settings.broker_url))
+configure_logging()  # dramatiq set up its handlers; make every line JSON
 
 
 @dramatiq.actor(actor_name=broker.PROCESS_EVENT, queue_name=broker.QUEUE)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from notifier.errors import NotifierError
+from notifier.logs import configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -61,7 +62,7 @@ def _templates_parser(sub: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `notifier` command; the exit status."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `notifier messages | head` ends quietly
     args = build_parser().parse_args(argv)
     try:

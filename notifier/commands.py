@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 from notifier import migrate
 from notifier.config import get_settings
 from notifier.errors import ConfigError, InvalidEvent
+from notifier.logs import configure_logging
 from notifier.runtime import build_runtime, get_runtime
 from notifier.timeline import message_records
 
@@ -104,7 +106,9 @@ def api(args: argparse.Namespace) -> int:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("notifier.api:app", host=args.host, port=args.port, log_level="info")
+    configure_logging(logging.INFO)
+    # log_config=None: uvicorn's lines go through our JSON handler like every other line
+    uvicorn.run("notifier.api:app", host=args.host, port=args.port, log_config=None)
     return 0
 
 

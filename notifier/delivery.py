@@ -29,6 +29,7 @@ from notifier.compose import Draft, compose
 from notifier.db import session_scope
 from notifier.errors import TemplateError, TransientError
 from notifier.followups import CART_KINDS
+from notifier.logs import log_context, set_log_ids
 from notifier.models import Channel, Customer, Kind, Notification, NotificationStatus, Order
 from notifier.retry import backoff_seconds, gives_up
 from notifier.routing import Contact, Route, Skip, choose_route
@@ -107,6 +108,11 @@ def _send_earlier_first(runtime: Runtime, notification_id: int) -> None:
 
 
 def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
+    with log_context(message_id=notification_id, event_id=None, order_id=None):
+        return _deliver_claimed(runtime, notification_id)
+
+
+def _deliver_claimed(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
     job = _claim(runtime, notification_id)
     if job is None:
         return None
@@ -128,6 +134,7 @@ def _claim(runtime: Runtime, notification_id: int) -> Job | None:
         if not queries.claim_notification(session, notification_id, now):
             return None
         notification = queries.get_notification(session, notification_id)
+        set_log_ids(event_id=notification.event_id, order_id=notification.order_id)
         customer = queries.get_customer(session, notification.customer_id)
         if notification.only_channel and queries.already_sent_on(session, notification):
             values = {"error": "not needed: this message already went by email"}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from notifier import broker, planning, playbook, queries, watch
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
+from notifier.logs import log_context
 from notifier.models import Customer, Event, EventStatus, Order
 from notifier.policy import Policy
 
@@ -49,7 +50,8 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
 
 def _apply_row(session: Session, row: Event, now: datetime, policy: Policy) -> list[int]:
     event = parse_event_object(row.payload)
-    due_now, stale = apply_event(session, event, now, policy)
+    with log_context(event_id=event.event_id, order_id=event.order_id):
+        due_now, stale = apply_event(session, event, now, policy)
     queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
