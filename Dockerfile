@@ -39,7 +39,7 @@ COPY --from=build /opt/venv /opt/venv
 # templates stay root-owned and read-only to it.
 WORKDIR /app
 COPY templates/ ./templates/
-RUN chown notifier:notifier /app
+RUN mkdir /app/metrics && chown notifier:notifier /app /app/metrics
 
 USER notifier:notifier
 

@@ -6,7 +6,8 @@
 
 Both create `.venv` and install the project into it when needed. `test` also makes sure Redis
 and PostgreSQL answer on 127.0.0.1 (6379, 5432): it starts them when installed but stopped, and
-installs them with apt-get when missing (as root, on Debian/Ubuntu).
+installs them with apt-get when missing (as root, on Debian/Ubuntu); likewise Debian's Chromium and
+chromedriver for the ops page's browser test.
 """
 
 from __future__ import annotations
@@ -131,6 +132,13 @@ def create_test_database() -> None:
         run("runuser", "-u", "postgres", "--", "createdb", "test", check=False)
 
 
+def ensure_browser() -> None:
+    """Debian's Chromium and its driver, for the ops page's browser test."""
+    if Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists():
+        return
+    apt_install("chromium", "chromium-driver")
+
+
 def demo() -> int:
     ensure_venv()
     return run(BIN / "notifier", "demo", check=False, cwd=ROOT)
@@ -140,6 +148,7 @@ def test(pytest_args: list[str]) -> int:
     ensure_venv()
     ensure_redis()
     ensure_postgres()
+    ensure_browser()
     steps = [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     default_locale: str = "es-MX"
     default_timezone: str = "America/Mexico_City"
     ingest_secret: SecretStr | None = None
+    ops_token: SecretStr | None = None
     public_url: str | None = None
     email_from: str = "notificaciones@example.com"
     twilio_base_url: str = "https://api.twilio.com"

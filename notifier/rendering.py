@@ -91,6 +91,7 @@ class Renderer:
         )
         self._env.filters.update(money=_money, date=_date, datetime=_datetime)
         self._expressions: dict[str, jinja2.Template] = {}
+        self._html_env = self._env.overlay(autoescape=True)
 
     def resolve(self, kind: str, filename: str, locale: str) -> tuple[str, str]:
         """The template path and the locale folder it was found in, following the fallback."""
@@ -120,6 +121,18 @@ class Renderer:
             return template.render(view).strip()
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{source!r}: {type(exc).__name__}: {exc}") from exc
+
+    def render_source(self, source: str, view: dict[str, Any], html: bool = False) -> str:
+        """Render a candidate template text (the ops page's editor), escaped like an .html
+        file when `html`; it may extend and import the shared layouts."""
+        try:
+            template = (self._html_env if html else self._env).from_string(source)
+            text = template.render(view).strip()
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
+        if not text:
+            raise TemplateError("renders an empty message")
+        return text
 
     def _render_file(self, kind: str, filename: str, view: dict[str, Any]) -> tuple[str, str]:
         path, tag = self.resolve(kind, filename, view["locale"])

@@ -110,3 +110,23 @@ def facts_from_event(event: EventIn) -> dict[str, Any]:
     shipment = event.shipment.model_dump(mode="json") if event.shipment else {}
     affected = order.pop("items", []) if event.type == "item.out_of_stock" else []
     return snapshot(customer, order, shipment, affected)
+
+
+SAMPLE_EVENT: dict[str, Any] = {
+    "event_id": "evt-sample",
+    "type": "order.shipped",
+    "occurred_at": "2026-11-11T17:00:00Z",
+    "customer": {"id": "cus-100", "name": "Ana Pérez", "locale": "es-MX"},
+    "order": {k: v for k, v in FULL_ORDER.items() if k not in ("cancel_reason", "refund_amount")},
+    "shipment": {k: v for k, v in FULL_SHIPMENT.items() if k != "reason"},
+}
+
+
+def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
+    """An edited sample event's facts, with the kind's own extras (delay, offer, cart…) from
+    the full sample, so every kind can be previewed against any event."""
+    facts = facts_from_event(event)
+    extras = sample_facts(kind)["full"]
+    return facts | {
+        key: extras[key] for key in ("delay", "offer", "cart", "incentive", "review_url")
+    }
