@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -247,6 +248,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def worker(start_worker: WorkerStarter) -> subprocess.Popen[bytes]:
     """A real `notifier worker` with the console channel."""
     return start_worker({})
+
+
+def answers(url: str) -> bool:
+    """True when a GET of `url` answers 200 (a server has started)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def wait_until(

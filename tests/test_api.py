@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import io
 import json
-import socket
 import subprocess
 import urllib.request
 from typing import Any
@@ -24,6 +23,7 @@ from tests.conftest import (
     INVALID_EVENTS,
     JOURNEY_OUTCOME,
     JOURNEY_SENT,
+    answers,
     app_env,
     example,
     invalid_event,
@@ -34,6 +34,7 @@ from tests.conftest import (
     settings_for,
     wait_until,
 )
+from tests.fakes.smtp import free_port
 
 SECRET = "s3cret-for-tests"
 
@@ -161,13 +162,6 @@ def test_request_over_sixteen_mebibytes_is_413_before_it_is_read(client: TestCli
     assert response.json()["detail"][0]["reason"] == "request is over 16 MiB"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None:
     port = free_port()
     env = app_env(sqlite_url, "memory://", NOTIFIER_INGEST_SECRET=SECRET)
@@ -179,7 +173,7 @@ def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(f"{base}/healthz"), what="the API to start")
+        wait_until(lambda: answers(f"{base}/healthz"), what="the API to start")
         body = json.dumps(journey()).encode()
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         request = urllib.request.Request(
@@ -193,11 +187,3 @@ def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False

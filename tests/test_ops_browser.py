@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import (
     ROOT,
     TEMPLATES,
+    answers,
     app_env,
     journey,
     notifier_command,
@@ -33,27 +33,13 @@ from tests.conftest import (
     wait_until,
 )
 from tests.conftest import stop as stop_process
+from tests.fakes.smtp import free_port
 
 pytestmark = pytest.mark.slow
 TOKEN = "browser-ops-token"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT = ROOT / "artifacts" / "ops-page.png"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @pytest.fixture
