@@ -1,0 +1,194 @@
+"""Benchmark: events per second end to end, against the bare queue, in one run (prints figures).
+
+Real Redis and PostgreSQL, a local fake of Twilio's API over HTTP, `notifier worker` with N
+processes (default: as many as cores) x 8 threads. It publishes N_EVENTS `order.placed` events
+through the ingest path (batches of 100, as `POST /events` takes them) and waits until the fake
+has accepted every confirmation. Then, on the same Redis with the same worker settings, a bare
+dramatiq no-op actor handles as many messages. It prints events/s, latency from ingest to the
+provider's acceptance (p50/p95/p99), peak RSS per worker process, and the ratio ours/bare.
+
+    python bench/throughput.py [--events 20000] [--processes N] [--threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from notifier import migrate
+from notifier.broker import make_redis_broker
+from notifier.config import Settings
+from notifier.ingest import store_and_enqueue, validate
+from notifier.runtime import build_runtime
+from tests.fakes.twilio import FakeTwilio
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/13"
+POLICY = "[rate_limits]\nsms = 100000.0\n[retry]\nbase_seconds = 0.05\nmax_seconds = 1.0\n"
+
+
+def event(n: int) -> dict[str, Any]:
+    return {
+        "event_id": f"bench-{n}", "type": "order.placed", "occurred_at": "2026-11-20T15:00:00Z",
+        "customer": {"id": f"c-{n}", "name": "Ana Pérez", "phone": f"+5255{n:08d}",
+                     "channels": ["sms"], "locale": "es-MX"},
+        "order": {"id": f"o-{n}", "number": f"B-{n}", "currency": "MXN", "total": "1299.00",
+                  "status_url": f"https://shop.example.com/orders/B-{n}"},
+    }  # fmt: skip
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def peak_rss_mb(parent: int) -> list[float]:
+    """VmHWM of the worker processes (children of dramatiq's main process)."""
+    peaks = []
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        line = next(row for row in status.splitlines() if row.startswith("VmHWM"))
+        peaks.append(int(line.split()[1]) / 1024)
+    return peaks
+
+
+def start_workers(module: str, env: dict[str, str], processes: int, threads: int) -> Any:
+    command = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
+               "--threads", str(threads)]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def stop(process: Any) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def wait_for(condition: Any, what: str, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str, Any]:
+    with FakeTwilio() as fake, tempfile.TemporaryDirectory() as folder:
+        policy = Path(folder) / "notifier.toml"
+        policy.write_text(POLICY)
+        settings = Settings(
+            database_url=db_url, broker_url=REDIS, policy_file=policy,
+            twilio_base_url=fake.base_url, twilio_account_sid=fake.account_sid,
+            twilio_auth_token=SecretStr(fake.auth_token), twilio_sms_from="+15005550006",
+        )  # fmt: skip
+        env = {**os.environ, "NOTIFIER_DATABASE_URL": db_url, "NOTIFIER_BROKER_URL": REDIS,
+               "NOTIFIER_POLICY_FILE": str(policy), "NOTIFIER_TWILIO_BASE_URL": fake.base_url,
+               "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
+               "TWILIO_SMS_FROM": "+15005550006",
+               "NOTIFIER_TEMPLATES_DIR": str(ROOT / "templates")}  # fmt: skip
+        workers = start_workers("notifier.actors", env, processes, threads)
+        time.sleep(3)  # let the workers boot
+        runtime = build_runtime(settings)
+        sent_at: dict[str, float] = {}
+        started = time.monotonic()
+        for first in range(0, events, 100):
+            batch = [validate(event(n)) for n in range(first, min(events, first + 100))]
+            now = time.monotonic()
+            store_and_enqueue(runtime, batch)
+            sent_at.update({f"+5255{n:08d}": now for n in range(first, first + len(batch))})
+        published = time.monotonic() - started
+        wait_for(lambda: len(fake.messages) >= events, "every confirmation at the fake")
+        elapsed = time.monotonic() - started
+        latencies = [m.received_at - sent_at[m.to] for m in fake.messages]
+        rss = peak_rss_mb(workers.pid)
+        stop(workers)
+        runtime.close()
+    return {"elapsed": elapsed, "published": published, "latencies": latencies, "rss": rss}
+
+
+def run_bare(events: int, processes: int, threads: int) -> float:
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    env = {**os.environ, "BARE_BROKER_URL": REDIS, "PYTHONPATH": str(ROOT)}
+    workers = start_workers("bench.bare_actor", env, processes, threads)
+    time.sleep(3)
+    broker = make_redis_broker(REDIS)
+    import dramatiq
+
+    started = time.monotonic()
+    for n in range(events):
+        broker.enqueue(dramatiq.Message(queue_name="default", actor_name="bare.noop",
+                                        args=(n,), kwargs={}, options={}))  # fmt: skip
+    wait_for(lambda: int(client.get("bench:bare:done") or 0) >= events, "the bare actor")
+    elapsed = time.monotonic() - started
+    stop(workers)
+    client.close()
+    return elapsed
+
+
+def fresh_database() -> tuple[str, Any]:
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    name = f"notifier_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    return url, lambda: _drop(admin, name)
+
+
+def _drop(admin: Any, name: str) -> None:
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    redis.Redis.from_url(REDIS).flushdb()
+    db_url, drop = fresh_database()
+    try:
+        ours = run_ours(db_url, args.events, args.processes, args.threads)
+    finally:
+        from notifier.db import dispose_engines
+
+        dispose_engines()
+        drop()
+    bare = run_bare(args.events, args.processes, args.threads)
+    ours_rate, bare_rate = args.events / ours["elapsed"], args.events / bare
+    lat = ours["latencies"]
+    print(f"workers            {args.processes} processes x {args.threads} threads")
+    print(
+        f"events             {args.events:,} order.placed (published in {ours['published']:.1f} s)"
+    )
+    print(f"ours, end to end   {ours_rate:,.0f} events/s ({ours['elapsed']:.1f} s to the last "
+          "provider acceptance)")  # fmt: skip
+    print(
+        f"latency ingest->provider  p50 {percentile(lat, 0.5) * 1000:,.0f} ms  "
+        f"p95 {percentile(lat, 0.95) * 1000:,.0f} ms  p99 {percentile(lat, 0.99) * 1000:,.0f} ms"
+    )
+    print(f"peak RSS per worker  {', '.join(f'{mb:.0f} MB' for mb in ours['rss'])}")
+    print(f"bare dramatiq no-op  {bare_rate:,.0f} messages/s")
+    print(f"ratio ours/bare      {ours_rate / bare_rate:.3f}")
+
+
+if __name__ == "__main__":
+    main()
