@@ -63,7 +63,8 @@ def apply_event(
     customer = _merge_customer(session, event)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
-    order = queries.lock_order(session, event.order.id)
+    # process_event locked the order already; it is in the session, no second round trip
+    order = session.get(Order, event.order.id) or queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
     state = playbook.OrderState(order.status, order.status_at)
