@@ -84,6 +84,7 @@ def _event_row(valid: ValidEvent, now: Any) -> dict[str, Any]:
         "payload": valid.payload,
         "status": EventStatus.RECEIVED,
         "received_at": now,
+        "enqueued_at": now,
     }
 
 

@@ -160,6 +160,7 @@ class Event(Base):
     """An accepted event, stored before it is processed so it is never lost."""
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_status_enqueued_at", "status", "enqueued_at"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -169,6 +170,9 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.RECEIVED)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its id was last handed to the broker: the sweeper hands it again if it is still
+    # waiting long after (the broker lost it: a flushed or restarted Redis).
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

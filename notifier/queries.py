@@ -400,3 +400,27 @@ def defer(
         # not an attempt: the claim that found it too early does not count
         {"due_at": due_at, "error": why, "updated_at": now, "attempts": Notification.attempts - 1},
     )
+
+
+def claim_waiting_events(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Events still waiting to be processed, handed to the broker before `cutoff` (their
+    broker message was lost); marked handed over again now."""
+    ids = list(
+        session.execute(
+            select(Event.id)
+            .where(Event.status == EventStatus.RECEIVED, Event.enqueued_at < cutoff)
+            .order_by(Event.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(Event)
+            .where(Event.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids

@@ -1,4 +1,4 @@
-"""Messages whose fate is unknown, and messages nobody is working on, found and set right.
+"""Messages whose fate is unknown, and messages and events nobody is working on, set right.
 
 A send that timed out after the request left (or whose worker died mid-send) stays `sending`.
 After a grace period the provider is asked whether it took the message: if it did, the message is
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNKNOWN_GRACE = timedelta(seconds=60)
+EVENT_GRACE = timedelta(minutes=10)
 QUEUED_GRACE = timedelta(minutes=5)
 WINDOW_SLACK = timedelta(seconds=5)
 BATCH = 200
@@ -41,6 +42,18 @@ class Unsure:
     body: str | None
     since: datetime
     until: datetime
+
+
+def sweep_events(runtime: Runtime, now: datetime) -> int:
+    """Hand stored events that are still waiting long after they were enqueued to the broker
+    again (a flushed or restarted Redis lost them); processing twice does nothing twice."""
+    with session_scope(runtime.db_url) as session:
+        ids = queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
+    for event_row_id in ids:
+        runtime.dispatcher.send(broker.PROCESS_EVENT, event_row_id)
+    if ids:
+        log.warning("handed %d waiting events to the broker again", len(ids))
+    return len(ids)
 
 
 def reconcile(runtime: Runtime, now: datetime) -> int:

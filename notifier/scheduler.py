@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from notifier import broker, delays, planning, queries, watch
 from notifier.db import session_scope
 from notifier.models import Order
-from notifier.reconcile import reconcile
+from notifier.reconcile import reconcile, sweep_events
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
@@ -30,6 +30,7 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
     """One pass as of `now`: unknown outcomes reconciled, late orders found and told, due
     messages handed to delivery. How many messages were handed over."""
     as_of = now or runtime.clock()
+    sweep_events(runtime, as_of)
     handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:

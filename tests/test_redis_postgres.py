@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 import notifier
 from notifier.db import session_scope
 from notifier.models import Event, EventStatus
 from notifier.runtime import Runtime, build_runtime
+from notifier.scheduler import tick
 from notifier.timeline import message_records
 from tests.conftest import (
     DATA,
     JOURNEY_OUTCOME,
     JOURNEY_SENT,
+    WorkerStarter,
     app_env,
     example,
     journey,
@@ -127,3 +131,13 @@ def test_messages_of_one_order_reach_the_customer_in_the_order_planned(
     assert [k for k in by_plan if k != "delay_notice"] == [
         k for k in JOURNEY_SENT if k != "delay_notice"
     ]
+
+
+def test_events_lost_by_a_flushed_redis_are_swept_back_and_sent(
+    producer: Runtime, start_worker: WorkerStarter, postgres_url: str, redis_url: str
+) -> None:
+    notifier.publish(example("order_placed"), runtime=producer)  # no worker yet
+    redis.Redis.from_url(redis_url).flushdb()  # Redis restarts empty: the message is gone
+    start_worker({})
+    tick(producer, datetime.now(UTC) + timedelta(minutes=11))
+    wait_until(lambda: len(sent(postgres_url, "ord-5001")) == 1, what="the swept event's message")

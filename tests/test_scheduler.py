@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
+import notifier
 from notifier.db import session_scope
 from notifier.models import Kind, Notification, NotificationStatus
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import settings_for
+from tests.conftest import example, settings_for
 from tests.test_pipeline import HoldingDispatcher
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -110,3 +112,18 @@ def test_two_schedulers_ticking_side_by_side_hand_each_of_10000_rows_over_once(
     for thread in threads:
         thread.join()
     assert len(counting.handed) == len(set(counting.handed)) == 10_000
+
+
+def test_events_the_broker_lost_are_handed_over_again_after_the_grace(sqlite_url: str) -> None:
+    runtime = build_runtime(settings_for(sqlite_url), console=io.StringIO())
+    inline = runtime.dispatcher
+    runtime.dispatcher = HoldingDispatcher()  # the broker loses what it is given
+    notifier.publish(example("order_placed"), runtime=runtime)
+    runtime.dispatcher = inline
+    later = datetime.now(UTC)
+    tick(runtime, later + timedelta(minutes=5))
+    assert message_records(runtime.db_url, order_id="ord-5001") == []
+    tick(runtime, later + timedelta(minutes=11))
+    [record] = [r for r in message_records(runtime.db_url, order_id="ord-5001")
+                if r["status"] == "sent"]  # fmt: skip
+    assert record["kind"] == "order_confirmed"
