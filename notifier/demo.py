@@ -209,4 +209,5 @@ def _print_record(out: TextIO, record: dict[str, Any]) -> None:
     out.write(f"{header} · {record['sent_at'] or record['due_at']}\n")
     if record["subject"]:
         out.write(f"Subject: {record['subject']}\n")
-    out.write(f"{record['body'] or record['error']}\n\n")
+    why = f"(canceled by {record['canceled_by']})" if record["canceled_by"] else record["error"]
+    out.write(f"{record['body'] or why}\n\n")
