@@ -34,7 +34,7 @@ TWILIO_API = "https://api.twilio.com"
 # Codes retrying never fixes: bad number, unsubscribed, region, not mobile, not on WhatsApp.
 PERMANENT_CODES = frozenset({21211, 21610, 21408, 21614, 63003, 21606, 21612, 63016})
 TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001})
-OPTED_OUT_CODE = 21610
+OPTED_OUT_CODE = "21610"  # the recipient replied STOP: the channel is closed to them
 
 
 class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]

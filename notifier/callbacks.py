@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from adapters.base import mask_phone
+from adapters.twilio import OPTED_OUT_CODE
 from notifier import broker, queries
 from notifier.consent import Keyword, channel_of_sender, keyword_of
 from notifier.db import session_scope
@@ -30,7 +31,6 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 FALLBACK_CODES = frozenset({"30007", "63016"})
 DELIVERED = {"delivered", "read"}
 FAILED = {"failed", "undelivered"}
-OPTED_OUT_CODE = "21610"
 
 
 def apply_status(runtime: Runtime, sid: str, status: str, code: str | None) -> str:

@@ -24,6 +24,7 @@ from adapters.base import (
     UnknownOutcomeError,
     mask_address,
 )
+from adapters.twilio import OPTED_OUT_CODE
 from notifier import metrics, pacing, queries
 from notifier.compose import Draft, compose
 from notifier.db import session_scope
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 SENDING_HOLDS_FOR = timedelta(minutes=2)
 REFRESHED_KINDS = frozenset({Kind.IN_TRANSIT_UPDATE})
 INLINE_MAX_SLEEP = 30.0
-OPTED_OUT_CODE = "21610"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ the same answers: a wrong type is an error, never a silent coercion.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -246,8 +245,3 @@ def parse_event_object(obj: Any) -> EventIn:
     if not isinstance(obj, dict):
         raise InvalidEvent([FieldProblem("(body)", "an event must be a JSON object")])
     return parse_event(json.dumps(obj, default=str))
-
-
-def occurred(event: EventIn) -> datetime:
-    """When the event happened (aware)."""
-    return event.occurred_at
