@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -98,30 +98,33 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> li
     return ids
 
 
-def claim_notification(session: Session, notification_id: int, now: datetime) -> bool:
-    """Take a due, queued message for sending; False when someone else has it or it is not due."""
-    result = session.execute(
+def claim_notification(
+    session: Session, notification_id: int, now: datetime, unless_after: datetime | None = None
+) -> Notification | None:
+    """Take a due, queued message for sending, in one statement; None when someone else has
+    it or it is not due. With `unless_after`, also None while an earlier message of its order
+    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`)."""
+    conditions = [
+        Notification.id == notification_id,
+        Notification.status == NotificationStatus.QUEUED,
+        Notification.due_at <= now,
+    ]
+    if unless_after is not None:
+        earlier = _earlier_unsent(Notification.order_id, notification_id, now, unless_after)
+        conditions.append(~earlier.exists())
+    statement = (
         update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.QUEUED,
-            Notification.due_at <= now,
-        )
+        .where(*conditions)
         .values(
             status=NotificationStatus.SENDING,
             attempts=Notification.attempts + 1,
             updated_at=now,
         )
+        .returning(Notification)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
-
-
-def get_notification(session: Session, notification_id: int) -> Notification:
-    """A message by id."""
-    return session.execute(
-        select(Notification).where(Notification.id == notification_id)
-    ).scalar_one()
+    claimed: Notification | None = session.execute(statement).scalar_one_or_none()
+    return claimed
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:
@@ -197,21 +200,23 @@ def earlier_unsent_of_order(
     to a sender that died, and must not hold the order's later messages back.
     """
     this = select(Notification.order_id).where(Notification.id == notification_id)
-    query = (
-        select(Notification.id, Notification.status)
-        .where(
-            Notification.order_id == this.scalar_subquery(),
-            Notification.id < notification_id,
-            Notification.due_at <= now,
-            (Notification.status == NotificationStatus.QUEUED)
-            | (
-                (Notification.status == NotificationStatus.SENDING)
-                & (Notification.updated_at > busy_since)
-            ),
-        )
-        .order_by(Notification.id)
+    query = _earlier_unsent(this.scalar_subquery(), notification_id, now, busy_since)
+    return [(row.id, row.status) for row in session.execute(query.order_by(Earlier.id))]
+
+
+Earlier = aliased(Notification, name="earlier")
+
+
+def _earlier_unsent(
+    order_id: Any, notification_id: int, now: datetime, busy_since: datetime
+) -> Select[int, NotificationStatus]:
+    return select(Earlier.id, Earlier.status).where(
+        Earlier.order_id == order_id,
+        Earlier.id < notification_id,
+        Earlier.due_at <= now,
+        (Earlier.status == NotificationStatus.QUEUED)
+        | ((Earlier.status == NotificationStatus.SENDING) & (Earlier.updated_at > busy_since)),
     )
-    return [(row.id, row.status) for row in session.execute(query)]
 
 
 def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
