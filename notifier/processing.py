@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
-    """Process a stored event once; the ids of the messages it handed to delivery.
+def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True) -> list[int]:
+    """Process a stored event once; the ids of its messages due now, handed to delivery
+    unless `hand_over` is False (the caller then delivers them itself).
 
     Events of one order are applied in the order they arrived, whatever order the workers
     pick them up in: the order row is locked, and every earlier event of the order that is
-    still waiting is applied first, in the same transaction.
+    still waiting is applied first, in the same transaction. When the event was applied
+    already (a worker died after the commit), its messages still queued are due now again.
     """
     due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
@@ -43,8 +45,11 @@ def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
             due_now += _apply_row(session, row, now, runtime.policy)
-    for notification_id in due_now:
-        runtime.dispatcher.send(broker.DELIVER, notification_id)
+        if not rows and not hand_over:
+            due_now = queries.queued_of_event(session, event_row_id, now)
+    if hand_over:
+        for notification_id in due_now:
+            runtime.dispatcher.send(broker.DELIVER, notification_id)
     return due_now
 
 

@@ -43,6 +43,22 @@ def event_order_id(session: Session, row_id: int) -> str | None:
     return session.execute(select(Event.order_id).where(Event.id == row_id)).scalar_one_or_none()
 
 
+def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
+    """The due messages a stored event planned that still wait in `queued`, oldest first."""
+    query = (
+        select(Notification.id)
+        .join(Event, Event.order_id == Notification.order_id)  # the indexed way in
+        .where(
+            Event.id == row_id,
+            Notification.event_id == Event.event_id,
+            Notification.status == NotificationStatus.QUEUED,
+            Notification.due_at <= now,
+        )
+        .order_by(Notification.id)
+    )
+    return list(session.execute(query).scalars())
+
+
 def lock_waiting_event(session: Session, row_id: int) -> list[Event]:
     """The event, locked, if it still waits to be processed."""
     query = select(Event).where(Event.id == row_id, Event.status == EventStatus.RECEIVED)
