@@ -37,14 +37,14 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
     due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
+        order = None if order_id is None else queries.lock_order(session, order_id)
         if order_id is not None:
-            queries.lock_order(session, order_id)
             rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
-            due_now += _apply_row(session, row, now, runtime.policy)
+            due_now += _apply_row(session, row, order, now, runtime.policy)
         if not rows and not hand_over:
             due_now = queries.queued_of_event(session, event_row_id, now)
     if hand_over:
@@ -53,23 +53,26 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
     return due_now
 
 
-def _apply_row(session: Session, row: Event, now: datetime, policy: Policy) -> list[int]:
+def _apply_row(
+    session: Session, row: Event, order: Order | None, now: datetime, policy: Policy
+) -> list[int]:
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
-        due_now, stale = apply_event(session, event, now, policy)
+        due_now, stale = apply_event(session, event, now, policy, order)
     queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
 
 def apply_event(
-    session: Session, event: EventIn, now: datetime, policy: Policy
+    session: Session, event: EventIn, now: datetime, policy: Policy, locked: Order | None = None
 ) -> tuple[list[int], bool]:
-    """Update state and plan messages; (ids due now, whether the event was stale)."""
+    """Update state and plan messages; (ids due now, whether the event was stale).
+
+    `locked` is the event's order when the caller has locked it already."""
     customer = _merge_customer(session, event)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
-    # process_event locked the order already; it is in the session, no second round trip
-    order = session.get(Order, event.order.id) or queries.lock_order(session, event.order.id)
+    order = locked if locked is not None else queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
     state = playbook.OrderState(order.status, order.status_at)

@@ -80,23 +80,30 @@ def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) ->
     return list(session.execute(query).scalars())
 
 
-def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: str) -> None:
-    """Create an empty customer or order row if it does not exist (safe under concurrency)."""
-    session.execute(_insert_ignoring_conflicts(session, model).values(id=row_id))
-
-
 def lock_order(session: Session, order_id: str) -> Order:
-    """The order row, locked so two events of one order are applied one after the other."""
-    ensure_row(session, Order, order_id)
-    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    """The order row, created if new and locked so two events of one order are applied one
+    after the other."""
+    order: Order = _upsert_locked(session, Order, order_id)
+    return order
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer:
-    """The customer row, locked for update."""
-    ensure_row(session, Customer, customer_id)
-    return session.execute(
-        select(Customer).where(Customer.id == customer_id).with_for_update()
-    ).scalar_one()
+    """The customer row, created if new and locked for update."""
+    customer: Customer = _upsert_locked(session, Customer, customer_id)
+    return customer
+
+
+def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id: str) -> Any:
+    """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
+    that exists, or creates it, and returns it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(id=row_id)
+    statement = statement.on_conflict_do_update(
+        index_elements=[model.id], set_={"id": statement.excluded.id}
+    )
+    returning = statement.returning(model).execution_options(populate_existing=True)
+    return session.execute(returning).scalar_one()
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
