@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -126,28 +126,13 @@ def claim_notification(
 ) -> Notification | None:
     """Take a due, queued message for sending, in one statement; None when someone else has
     it or it is not due. With `unless_after`, also None while an earlier message of its order
-    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`)."""
-    conditions = [
-        Notification.id == notification_id,
-        Notification.status == NotificationStatus.QUEUED,
-        Notification.due_at <= now,
-    ]
-    if unless_after is not None:
-        earlier = _earlier_unsent(Notification.order_id, notification_id, now, unless_after)
-        conditions.append(~earlier.exists())
-    statement = (
-        update(Notification)
-        .where(*conditions)
-        .values(
-            status=NotificationStatus.SENDING,
-            attempts=Notification.attempts + 1,
-            updated_at=now,
-        )
-        .returning(Notification)
-        .execution_options(synchronize_session=False)
-    )
-    claimed: Notification | None = session.execute(statement).scalar_one_or_none()
-    return claimed
+    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`).
+
+    The message comes back detached (the row as claimed): reading it costs no second query."""
+    statement = _CLAIM if unless_after is None else _CLAIM_FIRST_OF_ORDER
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": unless_after}
+    row = session.execute(statement, parameters).one_or_none()
+    return None if row is None else Notification(**row._mapping)
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:
@@ -222,24 +207,48 @@ def earlier_unsent_of_order(
     A `sending` row counts only when it was claimed after `busy_since`: an older claim belongs
     to a sender that died, and must not hold the order's later messages back.
     """
-    this = select(Notification.order_id).where(Notification.id == notification_id)
-    query = _earlier_unsent(this.scalar_subquery(), notification_id, now, busy_since)
-    return [(row.id, row.status) for row in session.execute(query.order_by(Earlier.id))]
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": busy_since}
+    return [(row.id, row.status) for row in session.execute(_EARLIER_OF_ORDER, parameters)]
 
 
-Earlier = aliased(Notification, name="earlier")
+# The delivery's statements, built once: they run for every message (Core, no ORM on the way).
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_EARLIER = _NOTIFICATIONS.alias("earlier")
 
 
-def _earlier_unsent(
-    order_id: Any, notification_id: int, now: datetime, busy_since: datetime
-) -> Select[int, NotificationStatus]:
-    return select(Earlier.id, Earlier.status).where(
-        Earlier.order_id == order_id,
-        Earlier.id < notification_id,
-        Earlier.due_at <= now,
-        (Earlier.status == NotificationStatus.QUEUED)
-        | ((Earlier.status == NotificationStatus.SENDING) & (Earlier.updated_at > busy_since)),
+def _earlier_waiting(order_id: Any) -> Select[int, NotificationStatus]:
+    return select(_EARLIER.c.id, _EARLIER.c.status).where(
+        _EARLIER.c.order_id == order_id,
+        _EARLIER.c.id < bindparam("notification_id"),
+        _EARLIER.c.due_at <= bindparam("now"),
+        (_EARLIER.c.status == NotificationStatus.QUEUED)
+        | (
+            (_EARLIER.c.status == NotificationStatus.SENDING)
+            & (_EARLIER.c.updated_at > bindparam("busy_since"))
+        ),
     )
+
+
+_EARLIER_OF_ORDER = _earlier_waiting(
+    select(_NOTIFICATIONS.c.order_id)
+    .where(_NOTIFICATIONS.c.id == bindparam("notification_id"))
+    .scalar_subquery()
+).order_by(_EARLIER.c.id)
+_CLAIM = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("notification_id"),
+        _NOTIFICATIONS.c.status == NotificationStatus.QUEUED,
+        _NOTIFICATIONS.c.due_at <= bindparam("now"),
+    )
+    .values(
+        status=NotificationStatus.SENDING,
+        attempts=_NOTIFICATIONS.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(*_NOTIFICATIONS.c)
+)
+_CLAIM_FIRST_OF_ORDER = _CLAIM.where(~_earlier_waiting(_NOTIFICATIONS.c.order_id).exists())
 
 
 def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
