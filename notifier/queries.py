@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -23,6 +25,8 @@ from notifier.models import (
 )
 
 PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
+# The hot path's statements use the table (Core): no ORM bookkeeping for rows nobody holds.
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
@@ -108,17 +112,19 @@ def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert planned messages; a dedup key already taken is skipped. The new rows' ids."""
+    statement = _insert_notification(session.get_bind().dialect.name)
     ids = []
     for row in rows:
-        statement = (
-            _insert_ignoring_conflicts(session, Notification)
-            .values(**row)
-            .returning(Notification.id)
-        )
-        new_id = session.execute(statement).scalar_one_or_none()
+        new_id = session.execute(statement, row).scalar_one_or_none()
         if new_id is not None:
             ids.append(new_id)
     return ids
+
+
+@cache
+def _insert_notification(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_NOTIFICATIONS).on_conflict_do_nothing().returning(_NOTIFICATIONS.c.id)
 
 
 def claim_notification(
@@ -146,14 +152,28 @@ def record_outcome(
     session: Session, notification_id: int, status: NotificationStatus, values: dict[str, Any]
 ) -> None:
     """Write how a send ended, only over our own claim."""
-    session.execute(
-        update(Notification)
+    parameters = {"notification_id": notification_id, "new_status": status}
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        session.execute(_outcome_statement(values), parameters)  # rare: not worth caching
+        return
+    parameters |= {f"new_{name}": value for name, value in values.items()}
+    session.execute(_cached_outcome(tuple(sorted(values))), parameters)
+
+
+@cache
+def _cached_outcome(names: tuple[str, ...]) -> Any:
+    """The statement for this set of columns, built once."""
+    return _outcome_statement({name: bindparam(f"new_{name}") for name in names})
+
+
+def _outcome_statement(values: dict[str, Any]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
         .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.id == bindparam("notification_id"),
+            _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
         )
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
+        .values(status=bindparam("new_status"), **values)
     )
 
 
@@ -211,8 +231,7 @@ def earlier_unsent_of_order(
     return [(row.id, row.status) for row in session.execute(_EARLIER_OF_ORDER, parameters)]
 
 
-# The delivery's statements, built once: they run for every message (Core, no ORM on the way).
-_NOTIFICATIONS = cast(Table, Notification.__table__)
+# The delivery's statements, built once: they run for every message.
 _EARLIER = _NOTIFICATIONS.alias("earlier")
 
 
@@ -367,22 +386,34 @@ def insert_compensation(session: Session, values: dict[str, Any]) -> None:
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
     """Cancel the pending messages a rule names; how many."""
-    where = [Notification.status.in_(PENDING), Notification.kind.in_(cancel.kinds)]
     scopes = {
-        Notification.order_id: cancel.order_id,
-        Notification.cart_id: cancel.cart_id,
-        Notification.customer_id: cancel.customer_id,
+        "order_id": cancel.order_id,
+        "cart_id": cancel.cart_id,
+        "customer_id": cancel.customer_id,
     }
-    named = [column == value for column, value in scopes.items() if value is not None]
+    named = {f"scope_{name}": value for name, value in scopes.items() if value is not None}
     if not named:
         return 0
-    result = session.execute(
-        update(Notification)
-        .where(*where, *named)
-        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"kinds": sorted(cancel.kinds), "canceling_event": event_id, "now": now}
+    result = session.execute(_cancel(tuple(sorted(named))), parameters | named)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _cancel(scopes: tuple[str, ...]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
+        .where(
+            _NOTIFICATIONS.c.status.in_(PENDING),
+            _NOTIFICATIONS.c.kind.in_(bindparam("kinds", expanding=True)),
+            *[_NOTIFICATIONS.c[name.removeprefix("scope_")] == bindparam(name) for name in scopes],
+        )
+        .values(
+            status=NotificationStatus.CANCELED,
+            canceled_by=bindparam("canceling_event"),
+            updated_at=bindparam("now"),
+        )
+    )
 
 
 def move_scheduled(
