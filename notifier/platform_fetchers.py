@@ -25,9 +25,11 @@ def fetch_vtex(runtime: Runtime, payload: dict[str, Any]) -> Mapping:
     """The VTEX order of a hook, mapped by the hook's state."""
     settings = runtime.settings
     hook = vtex.parse_hook(payload, settings.vtex_account)
-    account = _required(settings.vtex_account, "VTEX_ACCOUNT")
+    base_url = settings.vtex_base_url or vtex.default_base_url(
+        _required(settings.vtex_account, "VTEX_ACCOUNT")
+    )
     order = vtex.fetch_order(
-        settings.vtex_base_url or vtex.default_base_url(account),
+        base_url,
         _required(settings.vtex_app_key, "VTEX_APP_KEY"),
         _required(settings.vtex_app_token, "VTEX_APP_TOKEN"),
         hook.order_id,

@@ -170,6 +170,8 @@ def _vtex_route(router: APIRouter, current: Callable[[], Runtime]) -> None:
         runtime = current()
         settings = runtime.settings
         expected = _secret(settings.vtex_hook_key, "VTEX_HOOK_KEY")
+        _secret(settings.vtex_app_key, "VTEX_APP_KEY")  # the order could not be fetched
+        _secret(settings.vtex_app_token, "VTEX_APP_TOKEN")
         body = await _body(request)
         with _answers():
             vtex.check_hook_key(expected, x_notifier_hook_key)
@@ -189,6 +191,7 @@ def _tiendanube_route(router: APIRouter, current: Callable[[], Runtime]) -> None
         """A Tiendanube / Nuvemshop webhook: HMAC checked, stored, the order fetched later."""
         runtime = current()
         secret = _secret(runtime.settings.tiendanube_app_secret, "TIENDANUBE_APP_SECRET")
+        _secret(runtime.settings.tiendanube_access_token, "TIENDANUBE_ACCESS_TOKEN")
         body = await _body(request)
         with _answers():
             tiendanube.verify(secret, body, x_linkedstore_hmac_sha256)
@@ -206,6 +209,7 @@ def _mercadolibre_route(router: APIRouter, current: Callable[[], Runtime]) -> No
         later (Mercado Libre wants the answer within 500 ms)."""
         runtime = current()
         app_id = _secret(runtime.settings.mercadolibre_app_id, "MERCADOLIBRE_APP_ID")
+        _secret(runtime.settings.mercadolibre_access_token, "MERCADOLIBRE_ACCESS_TOKEN")
         body = await _body(request)
         with _answers():
             payload = decode_json_object(body)

@@ -57,3 +57,20 @@ def handed_off(db_url: str) -> list[tuple[str, str, str | None]]:
             PlatformNotification.platform, PlatformNotification.status, PlatformNotification.outcome
         ).order_by(PlatformNotification.id)
         return [(row[0], row[1], row[2]) for row in session.execute(query)]
+
+
+class HeldDispatcher:
+    """A dispatcher that only records what it was handed: shows what a webhook request does
+    by itself, before any worker runs (the platform's API must not be called yet)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int]] = []
+
+    def send(self, task: str, row_id: int) -> None:
+        self.sent.append((task, row_id))
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+    def depth(self) -> int:
+        return len(self.sent)
