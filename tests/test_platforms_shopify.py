@@ -168,7 +168,9 @@ def test_checkout_samples_are_cart_updates_with_the_recovery_url(
     [event] = stored_events(shop.db_url)
     assert event["type"] == "cart.updated"
     assert event["cart"]["id"] == "shopify:123123123"
-    assert event["cart"]["recovery_url"].endswith("/checkouts/123123123/recover?key=example-secret-token")
+    assert event["cart"]["recovery_url"].endswith(
+        "/checkouts/123123123/recover?key=example-secret-token"
+    )
     assert event["customer"]["email"] == "example@email.com"
     reminders = {r["kind"] for r in message_records(shop.db_url) if r["status"] == "scheduled"}
     assert reminders == {"cart_reminder_1", "cart_reminder_2"}
@@ -270,9 +272,7 @@ def test_an_unusable_optional_value_is_dropped_with_a_note(
     assert "dropped order.status_url: not a usable value" in event["source"]["notes"]
 
 
-def test_a_payload_without_the_order_id_is_422_naming_it(
-    client: TestClient, shop: Runtime
-) -> None:
+def test_a_payload_without_the_order_id_is_422_naming_it(client: TestClient, shop: Runtime) -> None:
     fulfillment = sample("shopify", "fulfillments_create.json") | {"order_id": None}
     response = post_json(client, "fulfillments/create", fulfillment, "wh-1")
     assert response.status_code == 422

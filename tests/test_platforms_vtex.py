@@ -64,9 +64,7 @@ def hook(name: str = APPROVED, **changes: Any) -> dict[str, Any]:
     return sample("vtex", name) | changes
 
 
-def test_payment_approved_sample_is_paid_and_confirmed(
-    shop: Runtime, oms: FakePlatformApi
-) -> None:
+def test_payment_approved_sample_is_paid_and_confirmed(shop: Runtime, oms: FakePlatformApi) -> None:
     response = post(shop, hook())
     assert response.status_code == 200
     assert response.json() == {"queued": True, "duplicate": False}
@@ -87,7 +85,9 @@ def test_ready_for_handling_sample_is_an_order_placed(shop: Runtime) -> None:
     post(shop, hook(READY))
     [event] = stored_events(shop.db_url)
     assert (event["type"], event["payment"]["status"]) == ("order.placed", "approved")
-    assert event["event_id"] == "vtex:v52277740atmc-01:ready-for-handling:2019-08-14T17:12:48.0965893Z"
+    assert (
+        event["event_id"] == "vtex:v52277740atmc-01:ready-for-handling:2019-08-14T17:12:48.0965893Z"
+    )
 
 
 def test_invoiced_is_shipped_with_tracking_and_delivered_when_the_carrier_says_so(
@@ -121,7 +121,9 @@ def test_payment_pending_names_the_payment_method(shop: Runtime) -> None:
 def test_a_state_we_do_not_map_is_ignored_with_the_reason(shop: Runtime) -> None:
     assert post(shop, hook(State="handling")).status_code == 200
     assert stored_events(shop.db_url) == []
-    assert handed_off(shop.db_url) == [("vtex", "ignored", "state 'handling' is not told to customers")]
+    assert handed_off(shop.db_url) == [
+        ("vtex", "ignored", "state 'handling' is not told to customers")
+    ]
 
 
 def test_the_ping_is_answered_and_stores_nothing(shop: Runtime, oms: FakePlatformApi) -> None:

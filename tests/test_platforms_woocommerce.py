@@ -73,7 +73,7 @@ def test_order_created_sample_is_an_order_placed_with_a_confirmation(
     assert event["customer"]["email"] == "john.doe@example.com"
     assert event["customer"]["name"] == "John Doe"
     assert event["order"]["total"] == "29.35"
-    assert event["order"]["items"][1]["name"] == "Ship Your Idea – Color: Black, Size: M Test"
+    assert event["order"]["items"][1]["name"] == "Ship Your Idea \u2013 Color: Black, Size: M Test"
     assert sent(shop) == ["order_confirmed"]
 
 
@@ -107,7 +107,10 @@ def test_on_hold_then_processing_is_payment_pending_then_paid(
 
 @pytest.mark.parametrize(
     ("status", "event_type", "kind"),
-    [("cancelled", "order.canceled", "order_canceled"), ("refunded", "order.refunded", "refund_issued")],
+    [
+        ("cancelled", "order.canceled", "order_canceled"),
+        ("refunded", "order.refunded", "refund_issued"),
+    ],
 )
 def test_cancelled_and_refunded_orders_are_told(
     client: TestClient, shop: Runtime, status: str, event_type: str, kind: str
