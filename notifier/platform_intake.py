@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 Fetcher = Callable[["Runtime", dict[str, Any]], Mapping]
 _LOGGED_IGNORED: set[tuple[str, str]] = set()
 FETCH_GRACE = timedelta(minutes=5)
+# What a mapping raises on a resource whose parts have the wrong JSON types.
+SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 def log_ignored_once(platform: str, reason: str) -> None:
@@ -141,7 +143,8 @@ def fetch_and_ingest(runtime: Runtime, row_id: int) -> str | None:
         accepted = ingest_mapping(runtime, platform, mapping)
     except FetchFailed as exc:
         return _fetch_failed(runtime, row_id, platform, exc)
-    except (PlatformError, InvalidEvent) as exc:
+    except (PlatformError, InvalidEvent, *SHAPE_ERRORS) as exc:
+        # Retrying cannot fix what the platform answered: record why and stop.
         return _finish(runtime, row_id, "failed", f"{type(exc).__name__}: {exc}")
     if not accepted:
         return _finish(runtime, row_id, "ignored", mapping.ignored or "no events")

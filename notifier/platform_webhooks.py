@@ -24,6 +24,7 @@ from notifier.errors import InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
 from notifier.ingest import Accepted
 from notifier.platform_intake import (
+    SHAPE_ERRORS,
     hand_off,
     ingest_mapping,
     ingest_status_change,
@@ -48,6 +49,11 @@ def _answers() -> Iterator[None]:
     except InvalidEvent as exc:
         detail = [{"field": p.field, "reason": p.reason} for p in exc.problems]
         raise HTTPException(exc.status, detail=detail) from None
+    except SHAPE_ERRORS as exc:
+        # A payload whose parts have the wrong JSON types (a string where the platform sends an
+        # object) trips the mapping: the sender's mistake, answered as such.
+        reason = f"not the platform's payload shape ({type(exc).__name__}: {exc})"
+        raise _problem(422, "(body)", reason) from None
 
 
 def _secret(value: SecretStr | str | None, setting: str) -> str:
@@ -174,10 +180,10 @@ def _vtex_route(router: APIRouter, current: Callable[[], Runtime]) -> None:
         _secret(settings.vtex_app_token, "VTEX_APP_TOKEN")
         body = await _body(request)
         with _answers():
-            vtex.check_hook_key(expected, x_notifier_hook_key)
             payload = decode_json_object(body)
             if vtex.is_ping(payload):
-                return {"ping": "ok"}
+                return {"ping": "ok"}  # stores nothing; VTEX may not send our header with it
+            vtex.check_hook_key(expected, x_notifier_hook_key)
             hook = vtex.parse_hook(payload, settings.vtex_account)
             return await _queue(runtime, vtex.PLATFORM, hook.dedup_key, payload)
 

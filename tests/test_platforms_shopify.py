@@ -291,3 +291,13 @@ def test_without_the_secret_setting_shopify_is_not_connected(sqlite_url: str) ->
     response = post_sample(client, "orders/create", "orders_create.json", "wh-1")
     assert response.status_code == 503
     assert "SHOPIFY_WEBHOOK_SECRET" in response.text
+
+
+def test_a_payload_part_of_the_wrong_json_type_is_422_not_500(
+    client: TestClient, shop: Runtime
+) -> None:
+    order = sample("shopify", "orders_create.json") | {"customer": "not an object"}
+    response = post_json(client, "orders/create", order, "wh-1")
+    assert response.status_code == 422
+    assert "payload shape" in response.json()["detail"][0]["reason"]
+    assert stored_events(shop.db_url) == []

@@ -205,3 +205,13 @@ def test_an_order_the_api_does_not_know_fails_with_the_reason(
     [(platform, status, outcome)] = handed_off(shop.db_url)
     assert (platform, status) == ("vtex", "failed")
     assert outcome is not None and "404" in outcome and APP_TOKEN not in outcome
+
+
+def test_an_order_of_the_wrong_shape_fails_with_the_reason_instead_of_retrying(
+    shop: Runtime, oms: FakePlatformApi
+) -> None:
+    order = sample("vtex", "order_get_response.json") | {"clientProfileData": "junk"}
+    oms.serve("/api/oms/pvt/orders/v40484048naf-01", order)
+    assert post(shop, hook()).status_code == 200
+    [(_, status, outcome)] = handed_off(shop.db_url)
+    assert status == "failed" and outcome is not None and "AttributeError" in outcome
