@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 Fetcher = Callable[["Runtime", dict[str, Any]], Mapping]
 _LOGGED_IGNORED: set[tuple[str, str]] = set()
 FETCH_GRACE = timedelta(minutes=5)
+# The broker's retries and then the scheduler's sweep (every FETCH_GRACE) try this many times in
+# all, about a day when the platform's API stays down; then the row is failed with the reason.
+MAX_FETCH_ATTEMPTS = 250
 # What a mapping raises on a resource whose parts have the wrong JSON types.
 SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
@@ -156,7 +159,9 @@ def _fetch_failed(runtime: Runtime, row_id: int, platform: str, exc: FetchFailed
     if not exc.transient:
         return _finish(runtime, row_id, "failed", str(exc))
     with session_scope(runtime.db_url) as session:
-        queries.note_platform_attempt(session, row_id, str(exc))
+        attempts = queries.note_platform_attempt(session, row_id, str(exc))
+    if attempts >= MAX_FETCH_ATTEMPTS:
+        return _finish(runtime, row_id, "failed", f"gave up after {attempts} attempts: {exc}")
     log.warning("%s fetch failed, will retry: %s", platform, exc)
     raise TransientError(str(exc))
 

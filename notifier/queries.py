@@ -490,13 +490,15 @@ def waiting_platform_notification(
     return None if row is None else (row[0], row[1])
 
 
-def note_platform_attempt(session: Session, row_id: int, error: str) -> None:
-    """Count a failed fetch of a notification and say why (it stays waiting)."""
-    session.execute(
+def note_platform_attempt(session: Session, row_id: int, error: str) -> int:
+    """Count a failed fetch of a notification and say why; the attempts so far."""
+    attempts = session.execute(
         update(PlatformNotification)
         .where(PlatformNotification.id == row_id)
         .values(attempts=PlatformNotification.attempts + 1, outcome=error)
-    )
+        .returning(PlatformNotification.attempts)
+    ).scalar_one()
+    return int(attempts)
 
 
 def finish_platform_notification(

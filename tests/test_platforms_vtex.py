@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier import broker, scheduler
+from notifier import broker, platform_intake, scheduler
 from notifier.api import create_app
 from notifier.errors import TransientError
 from notifier.models import utcnow
@@ -215,3 +215,18 @@ def test_an_order_of_the_wrong_shape_fails_with_the_reason_instead_of_retrying(
     assert post(shop, hook()).status_code == 200
     [(_, status, outcome)] = handed_off(shop.db_url)
     assert status == "failed" and outcome is not None and "AttributeError" in outcome
+
+
+def test_a_fetch_that_keeps_failing_is_given_up_with_the_reason(
+    shop: Runtime, oms: FakePlatformApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(platform_intake, "MAX_FETCH_ATTEMPTS", 2)
+    held = shop.dispatcher = HeldDispatcher()
+    post(shop, hook())
+    [(_, row_id)] = held.sent
+    oms.fail_next(503, times=2)
+    with pytest.raises(TransientError):
+        fetch_and_ingest(shop, row_id)
+    assert fetch_and_ingest(shop, row_id) == "failed"
+    [(_, status, outcome)] = handed_off(shop.db_url)
+    assert status == "failed" and outcome is not None and "gave up after 2 attempts" in outcome
