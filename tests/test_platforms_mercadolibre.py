@@ -175,3 +175,20 @@ def test_a_retried_notification_is_fetched_once(sqlite_url: str, api: FakePlatfo
     post(shop, sample_bytes("mercadolibre", "orders_v2.json"))
     assert post(shop, json.dumps(retry).encode()).json()["duplicate"] is True
     assert len(api.requests) == 1
+
+
+def test_a_message_replayed_from_missed_feeds_is_answered_and_ignored(
+    sqlite_url: str, api: FakePlatformApi
+) -> None:
+    [missed] = sample("mercadolibre", "missed_feeds_response.json")["messages"]
+    body = missed["request"]["data"].encode()  # the notification as it was first sent
+    settings = settings_for(
+        sqlite_url,
+        mercadolibre_app_id=str(missed["application_id"]),
+        mercadolibre_access_token=SecretStr(TOKEN),
+        mercadolibre_base_url=api.base_url,
+    )
+    response = post(build_runtime(settings, console=io.StringIO()), body)
+    assert response.status_code == 200
+    assert "messages" in response.json()["ignored"]
+    assert api.requests == []

@@ -301,3 +301,24 @@ def test_a_payload_part_of_the_wrong_json_type_is_422_not_500(
     assert response.status_code == 422
     assert "payload shape" in response.json()["detail"][0]["reason"]
     assert stored_events(shop.db_url) == []
+
+
+def test_fulfillments_update_sample_without_a_shipment_status_is_ignored(
+    client: TestClient, shop: Runtime
+) -> None:
+    response = post_sample(client, "fulfillments/update", "fulfillments_update.json", "wh-1")
+    assert response.status_code == 200
+    assert response.json()["accepted"] == [] and response.json()["ignored"]
+    assert stored_events(shop.db_url) == []
+
+
+def test_fulfillments_update_with_a_shipment_status_maps_it(
+    client: TestClient, shop: Runtime
+) -> None:
+    update = sample("shopify", "fulfillments_update.json") | {"shipment_status": "delivered"}
+    post_json(client, "fulfillments/update", update, "wh-1")
+    [event] = stored_events(shop.db_url)
+    assert (event["type"], event["shipment"]["tracking_number"]) == (
+        "shipment.delivered",
+        "1z827wk74630",
+    )
