@@ -22,6 +22,9 @@ from notifier.models import (
     Notification,
     NotificationStatus,
     Order,
+    PlatformNotification,
+    PlatformOrderState,
+    utcnow,
 )
 
 PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
@@ -492,3 +495,100 @@ def claim_waiting_events(
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+def insert_platform_notification(
+    session: Session, *, platform: str, dedup_key: str, payload: dict[str, Any], now: datetime
+) -> int | None:
+    """Store a platform's notification to fetch; its row id, or None if it was stored before."""
+    values = {
+        "platform": platform,
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "status": "received",
+        "attempts": 0,
+        "received_at": now,
+        "enqueued_at": now,
+    }
+    statement = (
+        _insert_ignoring_conflicts(session, PlatformNotification)
+        .values(**values)
+        .returning(PlatformNotification.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def waiting_platform_notification(
+    session: Session, row_id: int
+) -> tuple[str, dict[str, Any]] | None:
+    """(platform, payload) of a notification still waiting to be fetched, else None."""
+    row = session.execute(
+        select(PlatformNotification.platform, PlatformNotification.payload).where(
+            PlatformNotification.id == row_id, PlatformNotification.status == "received"
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def note_platform_attempt(session: Session, row_id: int, error: str) -> int:
+    """Count a failed fetch of a notification and say why; the attempts so far."""
+    attempts = session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id)
+        .values(attempts=PlatformNotification.attempts + 1, outcome=error)
+        .returning(PlatformNotification.attempts)
+    ).scalar_one()
+    return int(attempts)
+
+
+def finish_platform_notification(
+    session: Session, row_id: int, status: str, outcome: str, now: datetime
+) -> None:
+    """A notification is done with: what came of it (done, ignored, failed) and why."""
+    session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id, PlatformNotification.status == "received")
+        .values(status=status, outcome=outcome, processed_at=now)
+    )
+
+
+def claim_waiting_platform_notifications(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Notifications still waiting to be fetched, handed over before `cutoff` (the fetch
+    failed for now, or the broker lost them); marked handed over again now."""
+    waiting = PlatformNotification.status == "received"
+    ids = list(
+        session.execute(
+            select(PlatformNotification.id)
+            .where(waiting, PlatformNotification.enqueued_at < cutoff)
+            .order_by(PlatformNotification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(PlatformNotification)
+            .where(PlatformNotification.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def swap_platform_status(session: Session, platform: str, order_id: str, status: str) -> str | None:
+    """Record the status a platform now reports for an order; the one recorded before (None
+    the first time). The row is locked, so two updates of one order take turns."""
+    ensure = _insert_ignoring_conflicts(session, PlatformOrderState).values(
+        platform=platform, order_id=order_id, status="", updated_at=utcnow()
+    )
+    session.execute(ensure)
+    state = session.execute(
+        select(PlatformOrderState)
+        .where(PlatformOrderState.platform == platform, PlatformOrderState.order_id == order_id)
+        .with_for_update()
+    ).scalar_one()
+    previous = state.status or None
+    state.status = status
+    return previous
