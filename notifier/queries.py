@@ -103,14 +103,18 @@ def lock_customer(session: Session, customer_id: str) -> Customer:
 def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id: str) -> Any:
     """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
     that exists, or creates it, and returns it."""
-    dialect = session.get_bind().dialect.name
+    statement = _upsert(session.get_bind().dialect.name, model)
+    return session.execute(statement, {"row_id": row_id}).scalar_one()
+
+
+@cache
+def _upsert(dialect: str, model: type[Customer] | type[Order]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(id=row_id)
+    statement = insert(model).values(id=bindparam("row_id"))
     statement = statement.on_conflict_do_update(
         index_elements=[model.id], set_={"id": statement.excluded.id}
     )
-    returning = statement.returning(model).execution_options(populate_existing=True)
-    return session.execute(returning).scalar_one()
+    return statement.returning(model).execution_options(populate_existing=True)
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
