@@ -16,7 +16,7 @@ from notifier import broker, planning, playbook, queries, watch
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
 from notifier.logs import log_context
-from notifier.models import Customer, Event, EventStatus, Order
+from notifier.models import Customer, EventStatus, Order
 from notifier.policy import Policy
 
 if TYPE_CHECKING:
@@ -43,8 +43,13 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
+        outcomes: dict[EventStatus, list[int]] = {}
         for row in rows:
-            due_now += _apply_row(session, row, order, now, runtime.policy)
+            planned, status = _apply_row(session, row, order, now, runtime.policy)
+            due_now += planned
+            outcomes.setdefault(status, []).append(row.id)
+        for status, row_ids in outcomes.items():
+            queries.mark_events(session, row_ids, status, now)
         if not rows and not hand_over:
             due_now = queries.queued_of_event(session, event_row_id, now)
     if hand_over:
@@ -54,13 +59,13 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
 
 
 def _apply_row(
-    session: Session, row: Event, order: Order | None, now: datetime, policy: Policy
-) -> list[int]:
+    session: Session, row: Any, order: Order | None, now: datetime, policy: Policy
+) -> tuple[list[int], EventStatus]:
+    """Apply one stored event (`row.payload`); the messages due now and what became of it."""
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
         due_now, stale = apply_event(session, event, now, policy, order)
-    queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
-    return due_now
+    return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
 
 
 def apply_event(
