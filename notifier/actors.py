@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from notifier import broker, delivery, processing
+from notifier import broker, delivery, processing, support
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
 from notifier.logs import configure_logging
@@ -38,3 +38,9 @@ def deliver(notification_id: int) -> None:
     except TransientError as exc:
         delay = int(exc.retry_after * 1000) if exc.retry_after else None
         raise dramatiq.Retry(str(exc), delay=delay) from exc
+
+
+@dramatiq.actor(actor_name=broker.FORWARD, queue_name=broker.QUEUE)
+def forward(forward_id: int) -> None:
+    """Send a handoff to support; a failure is retried by the scheduler's pass, from its row."""
+    support.forward(get_runtime(), forward_id)

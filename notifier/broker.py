@@ -25,6 +25,7 @@ from dramatiq.middleware import (
 
 PROCESS_EVENT = "events.process"
 DELIVER = "notifications.deliver"
+FORWARD = "support.forward"
 QUEUE = "default"
 
 # A killed worker's unacked messages return after heartbeat_timeout; a maintenance pass must run
