@@ -19,6 +19,7 @@ from notifier.policy import PaymentReminders, Policy
 
 PAYMENT_KINDS = frozenset({Kind.PAYMENT_PENDING, Kind.PAYMENT_REMINDER})
 REMINDER = frozenset({Kind.PAYMENT_REMINDER})
+PAYMENT_KEYS = ("status", "method", "voucher_url", "code", "expires_at")
 
 
 def is_pending(event: EventIn) -> bool:
@@ -63,8 +64,8 @@ def cancellations(event: EventIn) -> list[Cancel]:
 
 def extras(event: EventIn) -> dict[str, Any]:
     """The voucher as templates see it: method, code, voucher link, expiry."""
-    payment = event.payment
-    return {"payment": payment.model_dump(mode="json") if payment else None}
+    payment = event.payment.model_dump(mode="json") if event.payment else {}
+    return {"payment": {key: payment.get(key) for key in PAYMENT_KEYS}}
 
 
 def is_expired(kind: Kind, context: dict[str, Any], now: datetime) -> bool:

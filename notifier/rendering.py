@@ -77,11 +77,13 @@ def _datetime(ctx: jinja2.runtime.Context, value: datetime) -> str:
 
 @jinja2.pass_context
 def _day_time(ctx: jinja2.runtime.Context, value: datetime) -> str:
-    """A weekday, day, month and time, short: "mar 1 de dic 10:00 a.m." (a deadline)."""
+    """A weekday, day, month and time, short: "mar 1 de dic 10:00 a.m." (a deadline). Plain
+    spaces only: CLDR's narrow no-break space would make a whole SMS UCS-2."""
     local = value.astimezone(ZoneInfo(ctx["timezone"]))
     locale = ctx["locale_obj"]
     day = format_skeleton("MMMEd", local, locale=locale)
-    return f"{day} {format_time(local, 'short', locale=locale)}"
+    text = f"{day} {format_time(local, 'short', locale=locale)}"
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 @jinja2.pass_context
