@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,11 +27,11 @@ from notifier.models import ForwardStatus, SupportForward
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import app_env, example, notifier_command
-from tests.fakes.smtp import FakeSmtp
+from tests.conftest import answers, app_env, example, notifier_command, stop, wait_until
+from tests.fakes.smtp import FakeSmtp, free_port
 from tests.fakes.support import FakeSupportWebhook
 from tests.fakes.twilio import FakeTwilio, inbound_form, sign
-from tests.providers import PUBLIC_URL, provider_settings
+from tests.providers import PUBLIC_URL, provider_env, provider_settings
 
 MX = ZoneInfo("America/Mexico_City")
 PHONE = "+525512345678"
@@ -262,3 +264,59 @@ def test_the_cli_lists_open_handoffs_and_closes_one(desk: Runtime, clock: Clock)
     assert run("close", str(handoff_id)).stdout.strip() == f"handoff {handoff_id} is closed"
     assert json.loads(run("--open", "--json").stdout) == []
     assert run("close", "999").returncode == 1
+
+
+def test_the_ops_page_shows_open_handoffs_and_closes_them(
+    sqlite_url: str, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, policy_file: Path, clock: Clock
+) -> None:
+    settings = provider_settings(
+        sqlite_url, fake_twilio, fake_smtp, policy_file, ops_token=SecretStr("t0ken")
+    )
+    runtime = build_runtime(settings, clock=clock, console=io.StringIO())
+    place_order(runtime, clock)
+    handoff_id = handoffs.receive(runtime, "sms", PHONE, QUESTION, "cus-100")
+    client = TestClient(create_app(runtime))
+    assert client.get("/ops/handoffs").status_code == 403
+    page = client.get("/ops/handoffs?token=t0ken")
+    assert QUESTION in page.text and "MX-5001" in page.text and "Close" in page.text
+    closed = client.post(f"/ops/handoffs/{handoff_id}/close", follow_redirects=False)
+    assert closed.status_code == 303
+    assert handoffs.records(runtime.db_url, only_open=True) == []
+    assert client.post("/ops/handoffs/999/close").status_code == 404
+
+
+def test_a_reply_to_a_running_notifier_api_reaches_the_support_webhook(
+    sqlite_url: str, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, policy_file: Path,
+    support: FakeSupportWebhook,
+) -> None:  # fmt: skip
+    settings = provider_settings(sqlite_url, fake_twilio, fake_smtp, policy_file)
+    env = app_env(sqlite_url, "memory://", **provider_env(settings),
+                  NOTIFIER_SUPPORT_WEBHOOK_URL=support.url)  # fmt: skip
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(notifier_command("api", "--port", str(port)), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_until(lambda: answers(f"{base}/healthz"), what="the API to start")
+        order = example("order_placed") | {"customer": customer()}
+        post(f"{base}/events", json.dumps(order).encode(), "application/json")
+        form = inbound_form(PHONE, QUESTION)
+        path = "/webhooks/twilio/inbound"
+        signature = sign(PUBLIC_URL + path, form, fake_twilio.auth_token)
+        status = post(base + path, urlencode(form).encode(), "application/x-www-form-urlencoded",
+                      {"X-Twilio-Signature": signature})  # fmt: skip
+        assert status == 200
+        [handoff] = support.received
+        assert handoff["orders"][0]["number"] == "MX-5001"
+        acks = [m for m in fake_twilio.messages if (m.body or "").startswith("Recibimos tu")]
+        assert [ack.to for ack in acks] == [PHONE]
+    finally:
+        stop(server)
+
+
+def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
