@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -43,6 +43,22 @@ def event_order_id(session: Session, row_id: int) -> str | None:
     return session.execute(select(Event.order_id).where(Event.id == row_id)).scalar_one_or_none()
 
 
+def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
+    """The due messages a stored event planned that still wait in `queued`, oldest first."""
+    query = (
+        select(Notification.id)
+        .join(Event, Event.order_id == Notification.order_id)  # the indexed way in
+        .where(
+            Event.id == row_id,
+            Notification.event_id == Event.event_id,
+            Notification.status == NotificationStatus.QUEUED,
+            Notification.due_at <= now,
+        )
+        .order_by(Notification.id)
+    )
+    return list(session.execute(query).scalars())
+
+
 def lock_waiting_event(session: Session, row_id: int) -> list[Event]:
     """The event, locked, if it still waits to be processed."""
     query = select(Event).where(Event.id == row_id, Event.status == EventStatus.RECEIVED)
@@ -64,23 +80,30 @@ def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) ->
     return list(session.execute(query).scalars())
 
 
-def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: str) -> None:
-    """Create an empty customer or order row if it does not exist (safe under concurrency)."""
-    session.execute(_insert_ignoring_conflicts(session, model).values(id=row_id))
-
-
 def lock_order(session: Session, order_id: str) -> Order:
-    """The order row, locked so two events of one order are applied one after the other."""
-    ensure_row(session, Order, order_id)
-    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    """The order row, created if new and locked so two events of one order are applied one
+    after the other."""
+    order: Order = _upsert_locked(session, Order, order_id)
+    return order
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer:
-    """The customer row, locked for update."""
-    ensure_row(session, Customer, customer_id)
-    return session.execute(
-        select(Customer).where(Customer.id == customer_id).with_for_update()
-    ).scalar_one()
+    """The customer row, created if new and locked for update."""
+    customer: Customer = _upsert_locked(session, Customer, customer_id)
+    return customer
+
+
+def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id: str) -> Any:
+    """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
+    that exists, or creates it, and returns it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(id=row_id)
+    statement = statement.on_conflict_do_update(
+        index_elements=[model.id], set_={"id": statement.excluded.id}
+    )
+    returning = statement.returning(model).execution_options(populate_existing=True)
+    return session.execute(returning).scalar_one()
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -98,30 +121,33 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> li
     return ids
 
 
-def claim_notification(session: Session, notification_id: int, now: datetime) -> bool:
-    """Take a due, queued message for sending; False when someone else has it or it is not due."""
-    result = session.execute(
+def claim_notification(
+    session: Session, notification_id: int, now: datetime, unless_after: datetime | None = None
+) -> Notification | None:
+    """Take a due, queued message for sending, in one statement; None when someone else has
+    it or it is not due. With `unless_after`, also None while an earlier message of its order
+    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`)."""
+    conditions = [
+        Notification.id == notification_id,
+        Notification.status == NotificationStatus.QUEUED,
+        Notification.due_at <= now,
+    ]
+    if unless_after is not None:
+        earlier = _earlier_unsent(Notification.order_id, notification_id, now, unless_after)
+        conditions.append(~earlier.exists())
+    statement = (
         update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.QUEUED,
-            Notification.due_at <= now,
-        )
+        .where(*conditions)
         .values(
             status=NotificationStatus.SENDING,
             attempts=Notification.attempts + 1,
             updated_at=now,
         )
+        .returning(Notification)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
-
-
-def get_notification(session: Session, notification_id: int) -> Notification:
-    """A message by id."""
-    return session.execute(
-        select(Notification).where(Notification.id == notification_id)
-    ).scalar_one()
+    claimed: Notification | None = session.execute(statement).scalar_one_or_none()
+    return claimed
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:
@@ -197,21 +223,23 @@ def earlier_unsent_of_order(
     to a sender that died, and must not hold the order's later messages back.
     """
     this = select(Notification.order_id).where(Notification.id == notification_id)
-    query = (
-        select(Notification.id, Notification.status)
-        .where(
-            Notification.order_id == this.scalar_subquery(),
-            Notification.id < notification_id,
-            Notification.due_at <= now,
-            (Notification.status == NotificationStatus.QUEUED)
-            | (
-                (Notification.status == NotificationStatus.SENDING)
-                & (Notification.updated_at > busy_since)
-            ),
-        )
-        .order_by(Notification.id)
+    query = _earlier_unsent(this.scalar_subquery(), notification_id, now, busy_since)
+    return [(row.id, row.status) for row in session.execute(query.order_by(Earlier.id))]
+
+
+Earlier = aliased(Notification, name="earlier")
+
+
+def _earlier_unsent(
+    order_id: Any, notification_id: int, now: datetime, busy_since: datetime
+) -> Select[int, NotificationStatus]:
+    return select(Earlier.id, Earlier.status).where(
+        Earlier.order_id == order_id,
+        Earlier.id < notification_id,
+        Earlier.due_at <= now,
+        (Earlier.status == NotificationStatus.QUEUED)
+        | ((Earlier.status == NotificationStatus.SENDING) & (Earlier.updated_at > busy_since)),
     )
-    return [(row.id, row.status) for row in session.execute(query)]
 
 
 def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
