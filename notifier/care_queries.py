@@ -3,7 +3,6 @@ the pipeline's own, so each stays small)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -190,8 +189,3 @@ def has_order_in_progress(session: Session, customer_id: str, since: datetime) -
         Order.status_at >= since,
     )
     return session.execute(query.limit(1)).first() is not None
-
-
-def ids_of(rows: Sequence[Any]) -> list[int]:
-    """The ids of rows."""
-    return [int(row.id) for row in rows]

@@ -21,13 +21,23 @@ from pydantic import SecretStr
 import notifier
 from notifier import handoffs
 from notifier.api import create_app
+from notifier.callbacks import handle_inbound
 from notifier.db import session_scope
 from notifier.handoffs import HELD
 from notifier.models import ForwardStatus, SupportForward
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import answers, app_env, example, notifier_command, stop, wait_until
+from tests.conftest import (
+    WorkerStarter,
+    answers,
+    app_env,
+    example,
+    notifier_command,
+    settings_for,
+    stop,
+    wait_until,
+)
 from tests.fakes.smtp import FakeSmtp, free_port
 from tests.fakes.support import FakeSupportWebhook
 from tests.fakes.twilio import FakeTwilio, inbound_form, sign
@@ -320,3 +330,23 @@ def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | Non
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return int(response.status)
+
+
+@pytest.mark.slow
+def test_a_worker_on_redis_forwards_the_handoff_and_sends_the_ack(
+    postgres_url: str, redis_url: str, start_worker: WorkerStarter, support: FakeSupportWebhook
+) -> None:
+    start_worker({"NOTIFIER_SUPPORT_WEBHOOK_URL": support.url})
+    producer = build_runtime(settings_for(postgres_url, broker_url=redis_url))
+    notifier.publish(example("order_placed") | {"customer": customer()}, runtime=producer)
+    wait_until(lambda: bool(records(producer, "order_confirmed")), what="the order handled")
+
+    assert handle_inbound(producer, PHONE, QUESTION, "SM" + "3" * 32) is None
+
+    wait_until(lambda: len(support.received) == 1, what="the handoff at the support webhook")
+    assert support.received[0]["orders"][0]["id"] == "ord-5001"
+
+    def acknowledged() -> bool:
+        return [r["status"] for r in records(producer, "handoff_ack")] == ["sent"]
+
+    wait_until(acknowledged, what="the acknowledgement sent")
