@@ -9,7 +9,7 @@ import logging
 
 import dramatiq
 
-from notifier import broker, delivery, processing, support
+from notifier import broker, delivery, platform_intake, processing, support
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
 from notifier.logs import configure_logging
@@ -65,3 +65,13 @@ def _delay_ms(exc: TransientError) -> int | None:
 def forward(forward_id: int) -> None:
     """Send a handoff to support; a failure is retried by the scheduler's pass, from its row."""
     support.forward(get_runtime(), forward_id)
+
+
+@dramatiq.actor(actor_name=broker.PLATFORM_FETCH, queue_name=broker.QUEUE)
+def fetch_platform_notification(notification_row_id: int) -> None:
+    """Fetch what a shop platform's webhook points at, map it, ingest the events; a
+    transient failure of the platform's API is retried with backoff."""
+    try:
+        platform_intake.fetch_and_ingest(get_runtime(), notification_row_id)
+    except TransientError as exc:
+        raise dramatiq.Retry(str(exc)) from exc

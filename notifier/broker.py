@@ -26,6 +26,7 @@ from dramatiq.middleware import (
 PROCESS_EVENT = "events.process"
 DELIVER = "notifications.deliver"
 FORWARD = "support.forward"
+PLATFORM_FETCH = "platforms.fetch"
 QUEUE = "default"
 
 # A killed worker's unacked messages return after heartbeat_timeout; a maintenance pass must run

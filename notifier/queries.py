@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -20,9 +22,14 @@ from notifier.models import (
     Notification,
     NotificationStatus,
     Order,
+    PlatformNotification,
+    PlatformOrderState,
+    utcnow,
 )
 
 PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
+# The hot path's statements use the table (Core): no ORM bookkeeping for rows nobody holds.
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
@@ -108,17 +115,19 @@ def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert planned messages; a dedup key already taken is skipped. The new rows' ids."""
+    statement = _insert_notification(session.get_bind().dialect.name)
     ids = []
     for row in rows:
-        statement = (
-            _insert_ignoring_conflicts(session, Notification)
-            .values(**row)
-            .returning(Notification.id)
-        )
-        new_id = session.execute(statement).scalar_one_or_none()
+        new_id = session.execute(statement, row).scalar_one_or_none()
         if new_id is not None:
             ids.append(new_id)
     return ids
+
+
+@cache
+def _insert_notification(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_NOTIFICATIONS).on_conflict_do_nothing().returning(_NOTIFICATIONS.c.id)
 
 
 def claim_notification(
@@ -126,28 +135,13 @@ def claim_notification(
 ) -> Notification | None:
     """Take a due, queued message for sending, in one statement; None when someone else has
     it or it is not due. With `unless_after`, also None while an earlier message of its order
-    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`)."""
-    conditions = [
-        Notification.id == notification_id,
-        Notification.status == NotificationStatus.QUEUED,
-        Notification.due_at <= now,
-    ]
-    if unless_after is not None:
-        earlier = _earlier_unsent(Notification.order_id, notification_id, now, unless_after)
-        conditions.append(~earlier.exists())
-    statement = (
-        update(Notification)
-        .where(*conditions)
-        .values(
-            status=NotificationStatus.SENDING,
-            attempts=Notification.attempts + 1,
-            updated_at=now,
-        )
-        .returning(Notification)
-        .execution_options(synchronize_session=False)
-    )
-    claimed: Notification | None = session.execute(statement).scalar_one_or_none()
-    return claimed
+    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`).
+
+    The message comes back detached (the row as claimed): reading it costs no second query."""
+    statement = _CLAIM if unless_after is None else _CLAIM_FIRST_OF_ORDER
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": unless_after}
+    row = session.execute(statement, parameters).one_or_none()
+    return None if row is None else Notification(**row._mapping)
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:
@@ -161,14 +155,28 @@ def record_outcome(
     session: Session, notification_id: int, status: NotificationStatus, values: dict[str, Any]
 ) -> None:
     """Write how a send ended, only over our own claim."""
-    session.execute(
-        update(Notification)
+    parameters = {"notification_id": notification_id, "new_status": status}
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        session.execute(_outcome_statement(values), parameters)  # rare: not worth caching
+        return
+    parameters |= {f"new_{name}": value for name, value in values.items()}
+    session.execute(_cached_outcome(tuple(sorted(values))), parameters)
+
+
+@cache
+def _cached_outcome(names: tuple[str, ...]) -> Any:
+    """The statement for this set of columns, built once."""
+    return _outcome_statement({name: bindparam(f"new_{name}") for name in names})
+
+
+def _outcome_statement(values: dict[str, Any]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
         .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.id == bindparam("notification_id"),
+            _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
         )
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
+        .values(status=bindparam("new_status"), **values)
     )
 
 
@@ -222,24 +230,47 @@ def earlier_unsent_of_order(
     A `sending` row counts only when it was claimed after `busy_since`: an older claim belongs
     to a sender that died, and must not hold the order's later messages back.
     """
-    this = select(Notification.order_id).where(Notification.id == notification_id)
-    query = _earlier_unsent(this.scalar_subquery(), notification_id, now, busy_since)
-    return [(row.id, row.status) for row in session.execute(query.order_by(Earlier.id))]
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": busy_since}
+    return [(row.id, row.status) for row in session.execute(_EARLIER_OF_ORDER, parameters)]
 
 
-Earlier = aliased(Notification, name="earlier")
+# The delivery's statements, built once: they run for every message.
+_EARLIER = _NOTIFICATIONS.alias("earlier")
 
 
-def _earlier_unsent(
-    order_id: Any, notification_id: int, now: datetime, busy_since: datetime
-) -> Select[int, NotificationStatus]:
-    return select(Earlier.id, Earlier.status).where(
-        Earlier.order_id == order_id,
-        Earlier.id < notification_id,
-        Earlier.due_at <= now,
-        (Earlier.status == NotificationStatus.QUEUED)
-        | ((Earlier.status == NotificationStatus.SENDING) & (Earlier.updated_at > busy_since)),
+def _earlier_waiting(order_id: Any) -> Select[int, NotificationStatus]:
+    return select(_EARLIER.c.id, _EARLIER.c.status).where(
+        _EARLIER.c.order_id == order_id,
+        _EARLIER.c.id < bindparam("notification_id"),
+        _EARLIER.c.due_at <= bindparam("now"),
+        (_EARLIER.c.status == NotificationStatus.QUEUED)
+        | (
+            (_EARLIER.c.status == NotificationStatus.SENDING)
+            & (_EARLIER.c.updated_at > bindparam("busy_since"))
+        ),
     )
+
+
+_EARLIER_OF_ORDER = _earlier_waiting(
+    select(_NOTIFICATIONS.c.order_id)
+    .where(_NOTIFICATIONS.c.id == bindparam("notification_id"))
+    .scalar_subquery()
+).order_by(_EARLIER.c.id)
+_CLAIM = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("notification_id"),
+        _NOTIFICATIONS.c.status == NotificationStatus.QUEUED,
+        _NOTIFICATIONS.c.due_at <= bindparam("now"),
+    )
+    .values(
+        status=NotificationStatus.SENDING,
+        attempts=_NOTIFICATIONS.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(*_NOTIFICATIONS.c)
+)
+_CLAIM_FIRST_OF_ORDER = _CLAIM.where(~_earlier_waiting(_NOTIFICATIONS.c.order_id).exists())
 
 
 def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
@@ -358,22 +389,34 @@ def insert_compensation(session: Session, values: dict[str, Any]) -> None:
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
     """Cancel the pending messages a rule names; how many."""
-    where = [Notification.status.in_(PENDING), Notification.kind.in_(cancel.kinds)]
     scopes = {
-        Notification.order_id: cancel.order_id,
-        Notification.cart_id: cancel.cart_id,
-        Notification.customer_id: cancel.customer_id,
+        "order_id": cancel.order_id,
+        "cart_id": cancel.cart_id,
+        "customer_id": cancel.customer_id,
     }
-    named = [column == value for column, value in scopes.items() if value is not None]
+    named = {f"scope_{name}": value for name, value in scopes.items() if value is not None}
     if not named:
         return 0
-    result = session.execute(
-        update(Notification)
-        .where(*where, *named)
-        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"kinds": sorted(cancel.kinds), "canceling_event": event_id, "now": now}
+    result = session.execute(_cancel(tuple(sorted(named))), parameters | named)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _cancel(scopes: tuple[str, ...]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
+        .where(
+            _NOTIFICATIONS.c.status.in_(PENDING),
+            _NOTIFICATIONS.c.kind.in_(bindparam("kinds", expanding=True)),
+            *[_NOTIFICATIONS.c[name.removeprefix("scope_")] == bindparam(name) for name in scopes],
+        )
+        .values(
+            status=NotificationStatus.CANCELED,
+            canceled_by=bindparam("canceling_event"),
+            updated_at=bindparam("now"),
+        )
+    )
 
 
 def move_scheduled(
@@ -452,3 +495,100 @@ def claim_waiting_events(
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+def insert_platform_notification(
+    session: Session, *, platform: str, dedup_key: str, payload: dict[str, Any], now: datetime
+) -> int | None:
+    """Store a platform's notification to fetch; its row id, or None if it was stored before."""
+    values = {
+        "platform": platform,
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "status": "received",
+        "attempts": 0,
+        "received_at": now,
+        "enqueued_at": now,
+    }
+    statement = (
+        _insert_ignoring_conflicts(session, PlatformNotification)
+        .values(**values)
+        .returning(PlatformNotification.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def waiting_platform_notification(
+    session: Session, row_id: int
+) -> tuple[str, dict[str, Any]] | None:
+    """(platform, payload) of a notification still waiting to be fetched, else None."""
+    row = session.execute(
+        select(PlatformNotification.platform, PlatformNotification.payload).where(
+            PlatformNotification.id == row_id, PlatformNotification.status == "received"
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def note_platform_attempt(session: Session, row_id: int, error: str) -> int:
+    """Count a failed fetch of a notification and say why; the attempts so far."""
+    attempts = session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id)
+        .values(attempts=PlatformNotification.attempts + 1, outcome=error)
+        .returning(PlatformNotification.attempts)
+    ).scalar_one()
+    return int(attempts)
+
+
+def finish_platform_notification(
+    session: Session, row_id: int, status: str, outcome: str, now: datetime
+) -> None:
+    """A notification is done with: what came of it (done, ignored, failed) and why."""
+    session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id, PlatformNotification.status == "received")
+        .values(status=status, outcome=outcome, processed_at=now)
+    )
+
+
+def claim_waiting_platform_notifications(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Notifications still waiting to be fetched, handed over before `cutoff` (the fetch
+    failed for now, or the broker lost them); marked handed over again now."""
+    waiting = PlatformNotification.status == "received"
+    ids = list(
+        session.execute(
+            select(PlatformNotification.id)
+            .where(waiting, PlatformNotification.enqueued_at < cutoff)
+            .order_by(PlatformNotification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(PlatformNotification)
+            .where(PlatformNotification.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def swap_platform_status(session: Session, platform: str, order_id: str, status: str) -> str | None:
+    """Record the status a platform now reports for an order; the one recorded before (None
+    the first time). The row is locked, so two updates of one order take turns."""
+    ensure = _insert_ignoring_conflicts(session, PlatformOrderState).values(
+        platform=platform, order_id=order_id, status="", updated_at=utcnow()
+    )
+    session.execute(ensure)
+    state = session.execute(
+        select(PlatformOrderState)
+        .where(PlatformOrderState.platform == platform, PlatformOrderState.order_id == order_id)
+        .with_for_update()
+    ).scalar_one()
+    previous = state.status or None
+    state.status = status
+    return previous

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from notifier import broker, delays, planning, queries, support, watch, winback
+from notifier import broker, delays, planning, platform_intake, queries, support, watch, winback
 from notifier.db import session_scope
 from notifier.models import Order
 from notifier.reconcile import reconcile, sweep_events
@@ -33,6 +33,7 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
     as_of = now or runtime.clock()
     sweep_events(runtime, as_of)
     support.sweep(runtime, as_of)
+    platform_intake.sweep_platform_notifications(runtime, as_of)
     handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
     handed += winback.scan(runtime, as_of)
     while True:
