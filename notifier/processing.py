@@ -150,12 +150,16 @@ def _merge_customer(session: Session, event: EventIn) -> Customer | None:
     if event.customer is None:
         return None
     incoming = event.customer
-    customer = queries.lock_customer(session, incoming.id)
-    for name in ("name", "email", "phone", "locale", "timezone", "channels", "orders_count"):
-        value = getattr(incoming, name)
-        if value is not None:
-            setattr(customer, name, value)
-    if incoming.consent is not None:
-        given = incoming.consent.model_dump(exclude_none=True)
-        customer.consent = {**(customer.consent or {}), **given}
+    known = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
+    known = {name: value for name, value in known.items() if value is not None}
+    consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    # a new customer is created with all of it in the same statement: nothing left to update
+    customer = queries.lock_customer(session, incoming.id, known | {"consent": consent or {}})
+    for name, value in known.items():
+        setattr(customer, name, value)
+    if consent is not None:
+        customer.consent = {**(customer.consent or {}), **consent}
     return customer
+
+
+CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "timezone", "channels", "orders_count")

@@ -94,23 +94,39 @@ def lock_order(session: Session, order_id: str) -> Order:
     return order
 
 
-def lock_customer(session: Session, customer_id: str) -> Customer:
-    """The customer row, created if new and locked for update."""
-    customer: Customer = _upsert_locked(session, Customer, customer_id)
+def lock_customer(
+    session: Session, customer_id: str, new: dict[str, Any] | None = None
+) -> Customer:
+    """The customer row, locked for update; created with `new`'s columns if it did not exist
+    (an existing customer keeps theirs: the caller merges what changed)."""
+    customer: Customer = _upsert_locked(session, Customer, customer_id, new or {})
     return customer
 
 
-def _upsert_locked(session: Session, model: type[Customer] | type[Order], row_id: str) -> Any:
+def _upsert_locked(
+    session: Session,
+    model: type[Customer] | type[Order],
+    row_id: str,
+    new: dict[str, Any] | None = None,
+) -> Any:
     """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
     that exists, or creates it, and returns it."""
-    dialect = session.get_bind().dialect.name
+    columns = tuple(sorted(new or {}))
+    statement = _upsert(session.get_bind().dialect.name, model, columns)
+    return session.execute(statement, {"row_id": row_id, **(new or {})}).scalar_one()
+
+
+@cache
+def _upsert(dialect: str, model: type[Customer] | type[Order], columns: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(id=row_id)
+    values: dict[str, Any] = {"id": bindparam("row_id")} | {
+        name: bindparam(name) for name in columns
+    }
+    statement = insert(model).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=[model.id], set_={"id": statement.excluded.id}
     )
-    returning = statement.returning(model).execution_options(populate_existing=True)
-    return session.execute(returning).scalar_one()
+    return statement.returning(model).execution_options(populate_existing=True)
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
