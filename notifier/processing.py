@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from notifier import broker, planning, playbook, queries, watch
+from notifier import broker, planning, playbook, queries, watch, winback
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
 from notifier.logs import log_context
@@ -92,6 +92,7 @@ def apply_event(
     for cancel in decision.cancels:
         queries.cancel_pending(session, cancel, event.event_id, now)
     customer = queries.get_customer(session, order.customer_id)
+    winback.note_order(customer, event, policy.winback)
     plans = [
         (plan, planning.kind_extras(plan.kind, event, order, policy)) for plan in decision.plans
     ]
