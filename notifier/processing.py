@@ -74,7 +74,7 @@ def apply_event(
     """Update state and plan messages; (ids due now, whether the event was stale).
 
     `locked` is the event's order when the caller has locked it already."""
-    customer = _merge_customer(session, event)
+    customer = _merge_customer(session, event, policy)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
     order = locked if locked is not None else queries.lock_order(session, event.order.id)
@@ -151,7 +151,7 @@ def _merge_order(order: Order, event: EventIn, overwrite: bool) -> None:
     order.shipment = _merged(order.shipment or {}, _section(event.shipment), overwrite)
 
 
-def _merge_customer(session: Session, event: EventIn) -> Customer | None:
+def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Customer | None:
     if event.customer is None:
         return None
     incoming = event.customer
@@ -159,7 +159,8 @@ def _merge_customer(session: Session, event: EventIn) -> Customer | None:
     known = {name: value for name, value in known.items() if value is not None}
     consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
     # a new customer is created with all of it in the same statement: nothing left to update
-    customer = queries.lock_customer(session, incoming.id, known | {"consent": consent or {}})
+    first = known | {"consent": consent or {}} | winback.first_facts(event, policy.winback)
+    customer = queries.lock_customer(session, incoming.id, first)
     for name, value in known.items():
         setattr(customer, name, value)
     if consent is not None:

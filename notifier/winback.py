@@ -77,11 +77,26 @@ def next_look(facts: Lapsed, now: datetime, rules: Winback) -> datetime | None:
     return upcoming if upcoming > now else now + rules.recheck
 
 
+def order_moment(event: EventIn) -> datetime | None:
+    """When the order an event is about was placed, for the events that tell of one."""
+    if event.type not in ORDER_EVENTS or event.order is None:
+        return None
+    return event.order.placed_at or event.occurred_at
+
+
+def first_facts(event: EventIn, rules: Winback) -> dict[str, Any]:
+    """What a customer first met through this event starts with (created with it at once)."""
+    moment = order_moment(event)
+    if moment is None:
+        return {}
+    return {"last_order_at": moment, "winback_at": first_look(moment, None, rules)}
+
+
 def note_order(customer: Customer | None, event: EventIn, rules: Winback) -> None:
     """A new order moves the customer's last order and their next look."""
-    if customer is None or event.type not in ORDER_EVENTS or event.order is None:
+    moment = order_moment(event)
+    if customer is None or moment is None:
         return
-    moment = event.order.placed_at or event.occurred_at
     if customer.last_order_at is not None and moment <= customer.last_order_at:
         return
     customer.last_order_at = moment
