@@ -34,27 +34,38 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
     still waiting is applied first, in the same transaction. When the event was applied
     already (a worker died after the commit), its messages still queued are due now again.
     """
-    due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
-        order = None if order_id is None else queries.lock_order(session, order_id)
+        held = None if order_id is None else queries.hold_order(session, order_id)
         if order_id is not None:
             rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
-        outcomes: dict[EventStatus, list[int]] = {}
-        for row in rows:
-            planned, status = _apply_row(session, row, order, now, runtime.policy)
-            due_now += planned
-            outcomes.setdefault(status, []).append(row.id)
-        for status, row_ids in outcomes.items():
-            queries.mark_events(session, row_ids, status, now)
+        due_now = _apply_rows(session, rows, held, now, runtime.policy)
         if not rows and not hand_over:
             due_now = queries.queued_of_event(session, event_row_id, now)
     if hand_over:
         for notification_id in due_now:
             runtime.dispatcher.send(broker.DELIVER, notification_id)
+    return due_now
+
+
+def _apply_rows(
+    session: Session, rows: list[Any], held: queries.HeldOrder | None, now: datetime, policy: Policy
+) -> list[int]:
+    """Apply the locked events in order, then write the order and the events' outcomes."""
+    due_now: list[int] = []
+    outcomes: dict[EventStatus, list[int]] = {}
+    order = held.order if held else None
+    for row in rows:
+        planned, status = _apply_row(session, row, order, now, policy)
+        due_now += planned
+        outcomes.setdefault(status, []).append(row.id)
+    if held is not None:
+        queries.save_order(session, held)
+    for status, row_ids in outcomes.items():
+        queries.mark_events(session, row_ids, status, now)
     return due_now
 
 

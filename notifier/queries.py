@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -97,6 +98,41 @@ def lock_order(session: Session, order_id: str) -> Order:
     after the other."""
     order: Order = _upsert_locked(session, Order, order_id)
     return order
+
+
+@dataclass
+class HeldOrder:
+    """An order row locked for this transaction but kept out of the ORM session: `save_order`
+    writes what changed in one UPDATE (no unit of work, no autoflush before every query)."""
+
+    order: Order
+    loaded: dict[str, Any]
+
+
+def hold_order(session: Session, order_id: str) -> HeldOrder:
+    """The order row, created if new, locked, as a detached object."""
+    statement = _upsert(session.get_bind().dialect.name, Order, (), as_object=False)
+    loaded = dict(session.execute(statement, {"row_id": order_id}).one()._mapping)
+    return HeldOrder(Order(**loaded), loaded)
+
+
+def save_order(session: Session, held: HeldOrder) -> None:
+    """Write the held order's changed columns, if any."""
+    order, loaded = held.order, held.loaded
+    changed = {
+        name: getattr(order, name) for name in loaded if getattr(order, name) != loaded[name]
+    }
+    if changed:
+        parameters = {f"new_{name}": value for name, value in changed.items()}
+        session.execute(_order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
+        held.loaded = {**loaded, **changed}
+
+
+@cache
+def _order_update(names: tuple[str, ...]) -> Any:
+    table = cast(Table, Order.__table__)
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
 
 
 def lock_customer(
