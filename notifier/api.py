@@ -18,6 +18,7 @@ from notifier.db import get_engine
 from notifier.errors import FieldProblem, InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
 from notifier.handoff_api import handoffs_router
+from notifier.http_body import read_limited
 from notifier.ingest import ValidEvent, store_and_enqueue, validate
 from notifier.ops import ops_router
 from notifier.platform_webhooks import platform_router
@@ -46,20 +47,6 @@ def _check_signature(body: bytes, header: str | None, runtime: Runtime) -> None:
     if header is None or not hmac.compare_digest(header, expected):
         why = "missing" if header is None else "does not match the body"
         raise _rejection(401, [FieldProblem("X-Notifier-Signature", f"signature {why}")])
-
-
-async def _read_limited(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it grows past the limit (never read whole)."""
-    too_large = _rejection(413, [FieldProblem("(body)", "request is over 16 MiB")])
-    if int(request.headers.get("content-length") or 0) > MAX_BATCH_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BATCH_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _decode(body: bytes) -> Any:
@@ -107,7 +94,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         x_notifier_signature: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
         """One event or an array: 202 with the accepted ids; every rejection names its field."""
-        body = await _read_limited(request)
+        body = await read_limited(request, MAX_BATCH_BYTES, "request")
         rt = current()
         _check_signature(body, x_notifier_signature, rt)
         valid = _validate_body(body)

@@ -22,6 +22,7 @@ from adapters.platforms import mercadolibre, shopify, tiendanube, vtex, woocomme
 from adapters.platforms.common import BadPayload, BadSignature, Mapping, decode_json_object
 from notifier.errors import InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
+from notifier.http_body import read_limited
 from notifier.ingest import Accepted
 from notifier.platform_intake import (
     SHAPE_ERRORS,
@@ -61,20 +62,6 @@ def _secret(value: SecretStr | str | None, setting: str) -> str:
     if value is None:
         raise _problem(503, setting, "not set: this platform is not connected")
     return value.get_secret_value() if isinstance(value, SecretStr) else value
-
-
-async def _body(request: Request) -> bytes:
-    """The raw body (signatures cover its exact bytes), refused over 1 MiB."""
-    too_large = _problem(413, "(body)", "webhook body is over 1 MiB")
-    if int(request.headers.get("content-length") or 0) > MAX_EVENT_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_EVENT_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _ingest(runtime: Runtime, platform: str, mapping: Mapping) -> dict[str, Any]:
@@ -125,7 +112,7 @@ def _shopify_route(router: APIRouter, current: Callable[[], Runtime]) -> None:
         """A Shopify webhook: HMAC checked, routed on its topic, deduplicated on its id."""
         runtime = current()
         secret = _secret(runtime.settings.shopify_webhook_secret, "SHOPIFY_WEBHOOK_SECRET")
-        body = await _body(request)
+        body = await read_limited(request, MAX_EVENT_BYTES, "webhook body")
         with _answers():
             shopify.verify(secret, body, x_shopify_hmac_sha256)
             if not x_shopify_topic or not x_shopify_webhook_id:
@@ -150,7 +137,7 @@ def _woocommerce_route(router: APIRouter, current: Callable[[], Runtime]) -> Non
         """A WooCommerce order webhook: signature checked, mapped by status transition; the
         unsigned ping sent when the webhook is saved is answered 200."""
         runtime = current()
-        body = await _body(request)
+        body = await read_limited(request, MAX_EVENT_BYTES, "webhook body")
         if woocommerce.is_ping(body, x_wc_webhook_signature):
             return {"ping": "ok"}
         secret = _secret(runtime.settings.woocommerce_webhook_secret, "WOOCOMMERCE_WEBHOOK_SECRET")
@@ -178,7 +165,7 @@ def _vtex_route(router: APIRouter, current: Callable[[], Runtime]) -> None:
         expected = _secret(settings.vtex_hook_key, "VTEX_HOOK_KEY")
         _secret(settings.vtex_app_key, "VTEX_APP_KEY")  # the order could not be fetched
         _secret(settings.vtex_app_token, "VTEX_APP_TOKEN")
-        body = await _body(request)
+        body = await read_limited(request, MAX_EVENT_BYTES, "webhook body")
         with _answers():
             payload = decode_json_object(body)
             if vtex.is_ping(payload):
@@ -198,7 +185,7 @@ def _tiendanube_route(router: APIRouter, current: Callable[[], Runtime]) -> None
         runtime = current()
         secret = _secret(runtime.settings.tiendanube_app_secret, "TIENDANUBE_APP_SECRET")
         _secret(runtime.settings.tiendanube_access_token, "TIENDANUBE_ACCESS_TOKEN")
-        body = await _body(request)
+        body = await read_limited(request, MAX_EVENT_BYTES, "webhook body")
         with _answers():
             tiendanube.verify(secret, body, x_linkedstore_hmac_sha256)
             notification = tiendanube.parse(decode_json_object(body))
@@ -216,7 +203,7 @@ def _mercadolibre_route(router: APIRouter, current: Callable[[], Runtime]) -> No
         runtime = current()
         app_id = _secret(runtime.settings.mercadolibre_app_id, "MERCADOLIBRE_APP_ID")
         _secret(runtime.settings.mercadolibre_access_token, "MERCADOLIBRE_ACCESS_TOKEN")
-        body = await _body(request)
+        body = await read_limited(request, MAX_EVENT_BYTES, "webhook body")
         with _answers():
             payload = decode_json_object(body)
             notification = mercadolibre.parse(payload, app_id)

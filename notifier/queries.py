@@ -558,19 +558,33 @@ def claim_waiting_events(
 ) -> list[int]:
     """Events still waiting to be processed, handed to the broker before `cutoff` (their
     broker message was lost); marked handed over again now."""
+    waiting = Event.status == EventStatus.RECEIVED
+    return _claim_handed_over_before(session, Event, waiting, cutoff, now, limit)
+
+
+def _claim_handed_over_before(
+    session: Session,
+    model: type[Event] | type[PlatformNotification],
+    waiting: Any,
+    cutoff: datetime,
+    now: datetime,
+    limit: int,
+) -> list[int]:
+    """Rows still `waiting` that were handed to the broker before `cutoff`, oldest first
+    (others' locked rows skipped), marked handed over again now."""
     ids = list(
         session.execute(
-            select(Event.id)
-            .where(Event.status == EventStatus.RECEIVED, Event.enqueued_at < cutoff)
-            .order_by(Event.id)
+            select(model.id)
+            .where(waiting, model.enqueued_at < cutoff)
+            .order_by(model.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).scalars()
     )
     if ids:
         session.execute(
-            update(Event)
-            .where(Event.id.in_(ids))
+            update(model)
+            .where(model.id.in_(ids))
             .values(enqueued_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -638,23 +652,7 @@ def claim_waiting_platform_notifications(
     """Notifications still waiting to be fetched, handed over before `cutoff` (the fetch
     failed for now, or the broker lost them); marked handed over again now."""
     waiting = PlatformNotification.status == "received"
-    ids = list(
-        session.execute(
-            select(PlatformNotification.id)
-            .where(waiting, PlatformNotification.enqueued_at < cutoff)
-            .order_by(PlatformNotification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-    )
-    if ids:
-        session.execute(
-            update(PlatformNotification)
-            .where(PlatformNotification.id.in_(ids))
-            .values(enqueued_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
+    return _claim_handed_over_before(session, PlatformNotification, waiting, cutoff, now, limit)
 
 
 def swap_platform_status(session: Session, platform: str, order_id: str, status: str) -> str | None:

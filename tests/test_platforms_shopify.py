@@ -322,3 +322,15 @@ def test_fulfillments_update_with_a_shipment_status_maps_it(
         "shipment.delivered",
         "1z827wk74630",
     )
+
+
+def test_a_webhook_over_one_mib_is_refused_and_stores_nothing(
+    client: TestClient, shop: Runtime
+) -> None:
+    body = b'{"id": 1, "note": "' + b"x" * (1024 * 1024) + b'"}'
+    response = post(client, "orders/create", body, "wh-too-large")
+    assert response.status_code == 413
+    assert response.json()["detail"] == [
+        {"field": "(body)", "reason": "webhook body is over 1 MiB"}
+    ]
+    assert stored_events(shop.db_url) == []
