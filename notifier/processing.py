@@ -93,6 +93,7 @@ def apply_event(
         order.customer_id = customer.id
     state = playbook.OrderState(order.status, order.status_at)
     decision = playbook.decide(state, event, now, policy)
+    first_event_of_order = not order.details  # every event writes at least the order's id
     _merge_order(order, event, overwrite=not decision.stale)
     if decision.stale:
         log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
@@ -101,6 +102,8 @@ def apply_event(
         order.status, order.status_at = decision.new_status, event.occurred_at
     watch.note_scan(order, event)
     for cancel in decision.cancels:
+        if first_event_of_order and cancel.order_id == order.id:
+            continue  # an order no event has written to yet has no messages to cancel
         queries.cancel_pending(session, cancel, event.event_id, now)
     customer = queries.get_customer(session, order.customer_id)
     winback.note_order(customer, event, policy.winback)
