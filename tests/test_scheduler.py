@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import redis
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 import notifier
+from notifier import scheduler
 from notifier.db import session_scope
 from notifier.models import Kind, Notification, NotificationStatus
 from notifier.runtime import Runtime, build_runtime
@@ -127,3 +132,32 @@ def test_events_the_broker_lost_are_handed_over_again_after_the_grace(sqlite_url
     [record] = [r for r in message_records(runtime.db_url, order_id="ord-5001")
                 if r["status"] == "sent"]  # fmt: skip
     assert record["kind"] == "order_confirmed"
+
+
+class Stop(Exception):
+    pass
+
+
+def test_scheduler_loop_outlives_a_database_or_broker_outage(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes: list[BaseException | int] = [
+        OperationalError("SELECT 1", {}, Exception("server closed the connection")),
+        redis.ConnectionError("Connection refused"),
+        3,
+        Stop(),
+    ]
+    passes: list[BaseException | int] = []
+
+    def one_pass(_runtime: Runtime, _now: datetime | None = None) -> int:
+        passes.append(outcome := outcomes.pop(0))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(scheduler, "tick", one_pass)
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+
+    with pytest.raises(Stop):
+        scheduler.run_forever(runtime, interval=0.01)
+    assert len(passes) == 4
