@@ -46,14 +46,20 @@ class Unsure:
 
 def sweep_events(runtime: Runtime, now: datetime) -> int:
     """Hand stored events that are still waiting long after they were enqueued to the broker
-    again (a flushed or restarted Redis lost them); processing twice does nothing twice."""
-    with session_scope(runtime.db_url) as session:
-        ids = queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
-    for event_row_id in ids:
-        runtime.dispatcher.send(broker.PROCESS_EVENT, event_row_id)
-    if ids:
-        log.warning("handed %d waiting events to the broker again", len(ids))
-    return len(ids)
+    again (a flushed or restarted Redis lost them); processing twice does nothing twice.
+    Batch after batch: a lost queue can hold thousands."""
+    handed = 0
+    while True:
+        with session_scope(runtime.db_url) as session:
+            ids = queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
+        for event_row_id in ids:
+            runtime.dispatcher.send(broker.PROCESS_EVENT, event_row_id)
+        handed += len(ids)
+        if len(ids) < BATCH:
+            break
+    if handed:
+        log.warning("handed %d waiting events to the broker again", handed)
+    return handed
 
 
 def reconcile(runtime: Runtime, now: datetime) -> int:
@@ -61,7 +67,6 @@ def reconcile(runtime: Runtime, now: datetime) -> int:
     with session_scope(runtime.db_url) as session:
         rows = queries.claim_stale_sending(session, now - UNKNOWN_GRACE, now, BATCH)
         unsure = [_unsure(runtime, row) for row in rows]
-        forgotten = queries.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
     answers = [(item.id, _ask_provider(runtime, item)) for item in unsure]
     requeue = [nid for nid, answer in answers if answer is None]
     with session_scope(runtime.db_url) as session:
@@ -69,9 +74,26 @@ def reconcile(runtime: Runtime, now: datetime) -> int:
             if isinstance(answer, Receipt):
                 queries.mark_sent(session, nid, answer.provider_message_id, now)
         queries.requeue(session, requeue, now)
-    for notification_id in requeue + forgotten:
+    for notification_id in requeue:
         runtime.dispatcher.send(broker.DELIVER, notification_id)
-    return len(answers) + len(forgotten)
+    return len(answers) + hand_forgotten(runtime, now)
+
+
+def hand_forgotten(runtime: Runtime, now: datetime) -> int:
+    """Hand due `queued` messages nobody touched for QUEUED_GRACE (their broker message was
+    lost) to delivery again, batch after batch; the claim makes a second copy harmless."""
+    handed = 0
+    while True:
+        with session_scope(runtime.db_url) as session:
+            ids = queries.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
+        for notification_id in ids:
+            runtime.dispatcher.send(broker.DELIVER, notification_id)
+        handed += len(ids)
+        if len(ids) < BATCH:
+            break
+    if handed:
+        log.warning("handed %d forgotten queued messages to delivery again", handed)
+    return handed
 
 
 def _unsure(runtime: Runtime, row: Any) -> Unsure:
