@@ -511,8 +511,8 @@ class FakeTwilio:
             Failure(status, code, retry_after=retry_after if status == 429 else None)
             for status, code in choices
         )
-        until = time.monotonic() + seconds
-        with self._lock:
+        with self._lock:  # a create received from now on is refused (see `_injected`)
+            until = time.monotonic() + seconds
             self._outage = _Outage(until, failures)
         return until
 
