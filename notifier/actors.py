@@ -5,13 +5,17 @@ Imported only by worker processes; the broker is set before the actors are decla
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
-from notifier import broker, delivery, processing
+from notifier import broker, delivery, platform_intake, processing
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
 from notifier.logs import configure_logging
-from notifier.runtime import get_runtime
+from notifier.runtime import Runtime, get_runtime
+
+log = logging.getLogger(__name__)
 
 _settings = get_settings()
 if _settings.is_embedded:
@@ -24,8 +28,22 @@ configure_logging()  # dramatiq set up its handlers; make every line JSON
 
 @dramatiq.actor(actor_name=broker.PROCESS_EVENT, queue_name=broker.QUEUE)
 def process_event(event_row_id: int) -> None:
-    """Apply a stored event to its order and plan its messages."""
-    processing.process_event(get_runtime(), event_row_id)
+    """Apply a stored event to its order and plan its messages, then send those due now."""
+    runtime = get_runtime()
+    for notification_id in processing.process_event(runtime, event_row_id, hand_over=False):
+        _deliver_here(runtime, notification_id)
+
+
+def _deliver_here(runtime: Runtime, notification_id: int) -> None:
+    """Send in this thread, right after the commit: a second trip through the queue would buy
+    nothing. A message that can't go now is handed to the `deliver` actor, which retries."""
+    try:
+        delivery.deliver(runtime, notification_id)
+    except TransientError as exc:
+        deliver.send_with_options(args=(notification_id,), delay=_delay_ms(exc))
+    except Exception:
+        log.exception("message %s: sending after processing failed; queued again", notification_id)
+        deliver.send(notification_id)
 
 
 # Our retry policy bounds the attempts (then the message is failed); dramatiq's own bound only
@@ -36,5 +54,18 @@ def deliver(notification_id: int) -> None:
     try:
         delivery.deliver(get_runtime(), notification_id)
     except TransientError as exc:
-        delay = int(exc.retry_after * 1000) if exc.retry_after else None
-        raise dramatiq.Retry(str(exc), delay=delay) from exc
+        raise dramatiq.Retry(str(exc), delay=_delay_ms(exc)) from exc
+
+
+def _delay_ms(exc: TransientError) -> int | None:
+    return int(exc.retry_after * 1000) if exc.retry_after else None
+
+
+@dramatiq.actor(actor_name=broker.PLATFORM_FETCH, queue_name=broker.QUEUE)
+def fetch_platform_notification(notification_row_id: int) -> None:
+    """Fetch what a shop platform's webhook points at, map it, ingest the events; a
+    transient failure of the platform's API is retried with backoff."""
+    try:
+        platform_intake.fetch_and_ingest(get_runtime(), notification_row_id)
+    except TransientError as exc:
+        raise dramatiq.Retry(str(exc)) from exc

@@ -19,6 +19,7 @@ from notifier.errors import FieldProblem, InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
 from notifier.ingest import ValidEvent, store_and_enqueue, validate
 from notifier.ops import ops_router
+from notifier.platform_webhooks import platform_router
 from notifier.runtime import Runtime, get_runtime
 from notifier.timeline import message_records
 from notifier.webhooks import twilio_router
@@ -119,6 +120,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return message_records(current().db_url, order_id=order_id)
 
     app.include_router(twilio_router(current))
+    app.include_router(platform_router(current))
     app.include_router(ops_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse)

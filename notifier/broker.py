@@ -25,6 +25,7 @@ from dramatiq.middleware import (
 
 PROCESS_EVENT = "events.process"
 DELIVER = "notifications.deliver"
+PLATFORM_FETCH = "platforms.fetch"
 QUEUE = "default"
 
 # A killed worker's unacked messages return after heartbeat_timeout, at the next maintenance pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,11 @@ def _default_templates_dir() -> Path:
 def _default_policy_file() -> Path | None:
     candidate = Path("notifier.toml")
     return candidate if candidate.exists() else None
+
+
+def _env(name: str) -> Any:
+    """A setting read from an environment variable of the contract's own name (no prefix)."""
+    return Field(default=None, validation_alias=AliasChoices(name))
 
 
 class Settings(BaseSettings):
@@ -59,6 +65,22 @@ class Settings(BaseSettings):
     smtp_timeout: float = 10.0
     worker_processes: int = 2
     worker_threads: int = 8
+    # Shop platforms (README "Connect your shop"): secrets, API credentials and API base URLs.
+    shop_country: str = Field(default="MX", pattern=r"^[A-Za-z]{2}$")
+    platform_timeout: float = 10.0
+    shopify_webhook_secret: SecretStr | None = _env("SHOPIFY_WEBHOOK_SECRET")
+    woocommerce_webhook_secret: SecretStr | None = _env("WOOCOMMERCE_WEBHOOK_SECRET")
+    tiendanube_app_secret: SecretStr | None = _env("TIENDANUBE_APP_SECRET")
+    tiendanube_access_token: SecretStr | None = _env("TIENDANUBE_ACCESS_TOKEN")
+    tiendanube_base_url: str = "https://api.tiendanube.com"
+    vtex_account: str | None = _env("VTEX_ACCOUNT")
+    vtex_app_key: str | None = _env("VTEX_APP_KEY")
+    vtex_app_token: SecretStr | None = _env("VTEX_APP_TOKEN")
+    vtex_hook_key: SecretStr | None = _env("VTEX_HOOK_KEY")
+    vtex_base_url: str | None = None  # https://{VTEX_ACCOUNT}.vtexcommercestable.com.br
+    mercadolibre_access_token: SecretStr | None = _env("MERCADOLIBRE_ACCESS_TOKEN")
+    mercadolibre_app_id: str | None = _env("MERCADOLIBRE_APP_ID")
+    mercadolibre_base_url: str = "https://api.mercadolibre.com"
 
     @property
     def is_embedded(self) -> bool:

@@ -9,6 +9,7 @@ reconciler asks the provider.
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import dataclass, field
@@ -74,9 +75,15 @@ def deliver(runtime: Runtime, notification_id: int) -> NotificationStatus | None
 
     The order's earlier due messages go first, so a customer reads "confirmed" before
     "shipped" even when both were planned in the same instant and picked up by two workers.
+    The usual case costs one statement: the claim itself checks that no earlier message of
+    the order waits; only when the claim fails are the earlier ones looked up and sent first.
     """
+    status = _deliver_one(runtime, notification_id, first_of_order=True)
+    if status is not UNCLAIMED:
+        return status
     _send_earlier_first(runtime, notification_id)
-    return _deliver_one(runtime, notification_id)
+    status = _deliver_one(runtime, notification_id)
+    return None if status is UNCLAIMED else status
 
 
 def deliver_or_retry_inline(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
@@ -103,19 +110,32 @@ def _send_earlier_first(runtime: Runtime, notification_id: int) -> None:
     if any(status is NotificationStatus.SENDING for _, status in earlier):
         raise busy
     for earlier_id, _ in earlier:
-        if _deliver_one(runtime, earlier_id) is None:
+        if _deliver_one(runtime, earlier_id) in (None, UNCLAIMED):
             raise busy  # another worker claimed it first: let it finish, then go
 
 
-def _deliver_one(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
+class _Unclaimed(enum.Enum):
+    UNCLAIMED = "the claim did not take the message"
+
+
+UNCLAIMED = _Unclaimed.UNCLAIMED
+
+
+def _deliver_one(
+    runtime: Runtime, notification_id: int, first_of_order: bool = False
+) -> NotificationStatus | _Unclaimed | None:
+    """UNCLAIMED when the message was not ours (or, `first_of_order`, an earlier message of
+    its order waits); None when the claim settled it (skipped or put off)."""
     with log_context(message_id=notification_id, event_id=None, order_id=None):
-        return _deliver_claimed(runtime, notification_id)
+        return _deliver_claimed(runtime, notification_id, first_of_order)
 
 
-def _deliver_claimed(runtime: Runtime, notification_id: int) -> NotificationStatus | None:
-    job = _claim(runtime, notification_id)
-    if job is None:
-        return None
+def _deliver_claimed(
+    runtime: Runtime, notification_id: int, first_of_order: bool
+) -> NotificationStatus | _Unclaimed | None:
+    job = _claim(runtime, notification_id, first_of_order)
+    if job is None or job is UNCLAIMED:
+        return job
     outcome = _attempt(runtime, job)
     # A send the provider took must not be left `sending` by a database restart.
     retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
@@ -133,12 +153,13 @@ def _record(runtime: Runtime, notification_id: int, job: Job, outcome: Outcome) 
             queries.opt_out(session, job.customer_id, outcome.opted_out)
 
 
-def _claim(runtime: Runtime, notification_id: int) -> Job | None:
+def _claim(runtime: Runtime, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:
     now = runtime.clock()
+    unless_after = now - SENDING_HOLDS_FOR if first_of_order else None
     with session_scope(runtime.db_url) as session:
-        if not queries.claim_notification(session, notification_id, now):
-            return None
-        notification = queries.get_notification(session, notification_id)
+        notification = queries.claim_notification(session, notification_id, now, unless_after)
+        if notification is None:
+            return UNCLAIMED
         set_log_ids(event_id=notification.event_id, order_id=notification.order_id)
         customer = queries.get_customer(session, notification.customer_id)
         if notification.only_channel and queries.already_sent_on(session, notification):

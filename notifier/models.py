@@ -225,3 +225,38 @@ class Compensation(Base):
     free_shipping: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_offer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlatformNotification(Base):
+    """A shop platform's webhook that carries ids only (VTEX, Tiendanube, Mercado Libre),
+    stored as received so the request answers at once; a task fetches the resource, maps it
+    and ingests the events. `dedup_key` makes a redelivered notification a no-op."""
+
+    __tablename__ = "platform_notifications"
+    __table_args__ = (
+        Index("ix_platform_notifications_status_enqueued_at", "status", "enqueued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # received → done | ignored | failed; `outcome` says what came of it, or why not.
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    outcome: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlatformOrderState(Base):
+    """The last status a platform reported for an order, for platforms whose updates do not
+    say what changed (WooCommerce's order.updated has no previous status)."""
+
+    __tablename__ = "platform_order_states"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -25,46 +25,54 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
-    """Process a stored event once; the ids of the messages it handed to delivery.
+def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True) -> list[int]:
+    """Process a stored event once; the ids of its messages due now, handed to delivery
+    unless `hand_over` is False (the caller then delivers them itself).
 
     Events of one order are applied in the order they arrived, whatever order the workers
     pick them up in: the order row is locked, and every earlier event of the order that is
-    still waiting is applied first, in the same transaction.
+    still waiting is applied first, in the same transaction. When the event was applied
+    already (a worker died after the commit), its messages still queued are due now again.
     """
     due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
+        order = None if order_id is None else queries.lock_order(session, order_id)
         if order_id is not None:
-            queries.lock_order(session, order_id)
             rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         for row in rows:
-            due_now += _apply_row(session, row, now, runtime.policy)
-    for notification_id in due_now:
-        runtime.dispatcher.send(broker.DELIVER, notification_id)
+            due_now += _apply_row(session, row, order, now, runtime.policy)
+        if not rows and not hand_over:
+            due_now = queries.queued_of_event(session, event_row_id, now)
+    if hand_over:
+        for notification_id in due_now:
+            runtime.dispatcher.send(broker.DELIVER, notification_id)
     return due_now
 
 
-def _apply_row(session: Session, row: Event, now: datetime, policy: Policy) -> list[int]:
+def _apply_row(
+    session: Session, row: Event, order: Order | None, now: datetime, policy: Policy
+) -> list[int]:
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
-        due_now, stale = apply_event(session, event, now, policy)
+        due_now, stale = apply_event(session, event, now, policy, order)
     queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
     return due_now
 
 
 def apply_event(
-    session: Session, event: EventIn, now: datetime, policy: Policy
+    session: Session, event: EventIn, now: datetime, policy: Policy, locked: Order | None = None
 ) -> tuple[list[int], bool]:
-    """Update state and plan messages; (ids due now, whether the event was stale)."""
+    """Update state and plan messages; (ids due now, whether the event was stale).
+
+    `locked` is the event's order when the caller has locked it already."""
     customer = _merge_customer(session, event)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
-    # process_event locked the order already; it is in the session, no second round trip
-    order = session.get(Order, event.order.id) or queries.lock_order(session, event.order.id)
+    order = locked if locked is not None else queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
     state = playbook.OrderState(order.status, order.status_at)
@@ -141,12 +149,16 @@ def _merge_customer(session: Session, event: EventIn) -> Customer | None:
     if event.customer is None:
         return None
     incoming = event.customer
-    customer = queries.lock_customer(session, incoming.id)
-    for name in ("name", "email", "phone", "locale", "timezone", "channels", "orders_count"):
-        value = getattr(incoming, name)
-        if value is not None:
-            setattr(customer, name, value)
-    if incoming.consent is not None:
-        given = incoming.consent.model_dump(exclude_none=True)
-        customer.consent = {**(customer.consent or {}), **given}
+    known = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
+    known = {name: value for name, value in known.items() if value is not None}
+    consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    # a new customer is created with all of it in the same statement: nothing left to update
+    customer = queries.lock_customer(session, incoming.id, known | {"consent": consent or {}})
+    for name, value in known.items():
+        setattr(customer, name, value)
+    if consent is not None:
+        customer.consent = {**(customer.consent or {}), **consent}
     return customer
+
+
+CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "timezone", "channels", "orders_count")

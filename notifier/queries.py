@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from notifier.followups import Cancel
 from notifier.models import (
@@ -20,9 +22,14 @@ from notifier.models import (
     Notification,
     NotificationStatus,
     Order,
+    PlatformNotification,
+    PlatformOrderState,
+    utcnow,
 )
 
 PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
+# The hot path's statements use the table (Core): no ORM bookkeeping for rows nobody holds.
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
@@ -41,6 +48,22 @@ def insert_event(session: Session, values: dict[str, Any]) -> int | None:
 def event_order_id(session: Session, row_id: int) -> str | None:
     """The order a stored event is about (None for cart events or an unknown row)."""
     return session.execute(select(Event.order_id).where(Event.id == row_id)).scalar_one_or_none()
+
+
+def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
+    """The due messages a stored event planned that still wait in `queued`, oldest first."""
+    query = (
+        select(Notification.id)
+        .join(Event, Event.order_id == Notification.order_id)  # the indexed way in
+        .where(
+            Event.id == row_id,
+            Notification.event_id == Event.event_id,
+            Notification.status == NotificationStatus.QUEUED,
+            Notification.due_at <= now,
+        )
+        .order_by(Notification.id)
+    )
+    return list(session.execute(query).scalars())
 
 
 def lock_waiting_event(session: Session, row_id: int) -> list[Event]:
@@ -64,64 +87,77 @@ def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) ->
     return list(session.execute(query).scalars())
 
 
-def ensure_row(session: Session, model: type[Customer] | type[Order], row_id: str) -> None:
-    """Create an empty customer or order row if it does not exist (safe under concurrency)."""
-    session.execute(_insert_ignoring_conflicts(session, model).values(id=row_id))
-
-
 def lock_order(session: Session, order_id: str) -> Order:
-    """The order row, locked so two events of one order are applied one after the other."""
-    ensure_row(session, Order, order_id)
-    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    """The order row, created if new and locked so two events of one order are applied one
+    after the other."""
+    order: Order = _upsert_locked(session, Order, order_id)
+    return order
 
 
-def lock_customer(session: Session, customer_id: str) -> Customer:
-    """The customer row, locked for update."""
-    ensure_row(session, Customer, customer_id)
-    return session.execute(
-        select(Customer).where(Customer.id == customer_id).with_for_update()
-    ).scalar_one()
+def lock_customer(
+    session: Session, customer_id: str, new: dict[str, Any] | None = None
+) -> Customer:
+    """The customer row, locked for update; created with `new`'s columns if it did not exist
+    (an existing customer keeps theirs: the caller merges what changed)."""
+    customer: Customer = _upsert_locked(session, Customer, customer_id, new or {})
+    return customer
+
+
+def _upsert_locked(
+    session: Session,
+    model: type[Customer] | type[Order],
+    row_id: str,
+    new: dict[str, Any] | None = None,
+) -> Any:
+    """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
+    that exists, or creates it, and returns it."""
+    columns = tuple(sorted(new or {}))
+    statement = _upsert(session.get_bind().dialect.name, model, columns)
+    return session.execute(statement, {"row_id": row_id, **(new or {})}).scalar_one()
+
+
+@cache
+def _upsert(dialect: str, model: type[Customer] | type[Order], columns: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {"id": bindparam("row_id")} | {
+        name: bindparam(name) for name in columns
+    }
+    statement = insert(model).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[model.id], set_={"id": statement.excluded.id}
+    )
+    return statement.returning(model).execution_options(populate_existing=True)
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert planned messages; a dedup key already taken is skipped. The new rows' ids."""
+    statement = _insert_notification(session.get_bind().dialect.name)
     ids = []
     for row in rows:
-        statement = (
-            _insert_ignoring_conflicts(session, Notification)
-            .values(**row)
-            .returning(Notification.id)
-        )
-        new_id = session.execute(statement).scalar_one_or_none()
+        new_id = session.execute(statement, row).scalar_one_or_none()
         if new_id is not None:
             ids.append(new_id)
     return ids
 
 
-def claim_notification(session: Session, notification_id: int, now: datetime) -> bool:
-    """Take a due, queued message for sending; False when someone else has it or it is not due."""
-    result = session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.QUEUED,
-            Notification.due_at <= now,
-        )
-        .values(
-            status=NotificationStatus.SENDING,
-            attempts=Notification.attempts + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+@cache
+def _insert_notification(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_NOTIFICATIONS).on_conflict_do_nothing().returning(_NOTIFICATIONS.c.id)
 
 
-def get_notification(session: Session, notification_id: int) -> Notification:
-    """A message by id."""
-    return session.execute(
-        select(Notification).where(Notification.id == notification_id)
-    ).scalar_one()
+def claim_notification(
+    session: Session, notification_id: int, now: datetime, unless_after: datetime | None = None
+) -> Notification | None:
+    """Take a due, queued message for sending, in one statement; None when someone else has
+    it or it is not due. With `unless_after`, also None while an earlier message of its order
+    waits (as `earlier_unsent_of_order` counts them, busy since `unless_after`).
+
+    The message comes back detached (the row as claimed): reading it costs no second query."""
+    statement = _CLAIM if unless_after is None else _CLAIM_FIRST_OF_ORDER
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": unless_after}
+    row = session.execute(statement, parameters).one_or_none()
+    return None if row is None else Notification(**row._mapping)
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:
@@ -135,14 +171,28 @@ def record_outcome(
     session: Session, notification_id: int, status: NotificationStatus, values: dict[str, Any]
 ) -> None:
     """Write how a send ended, only over our own claim."""
-    session.execute(
-        update(Notification)
+    parameters = {"notification_id": notification_id, "new_status": status}
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        session.execute(_outcome_statement(values), parameters)  # rare: not worth caching
+        return
+    parameters |= {f"new_{name}": value for name, value in values.items()}
+    session.execute(_cached_outcome(tuple(sorted(values))), parameters)
+
+
+@cache
+def _cached_outcome(names: tuple[str, ...]) -> Any:
+    """The statement for this set of columns, built once."""
+    return _outcome_statement({name: bindparam(f"new_{name}") for name in names})
+
+
+def _outcome_statement(values: dict[str, Any]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
         .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.id == bindparam("notification_id"),
+            _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
         )
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
+        .values(status=bindparam("new_status"), **values)
     )
 
 
@@ -196,22 +246,47 @@ def earlier_unsent_of_order(
     A `sending` row counts only when it was claimed after `busy_since`: an older claim belongs
     to a sender that died, and must not hold the order's later messages back.
     """
-    this = select(Notification.order_id).where(Notification.id == notification_id)
-    query = (
-        select(Notification.id, Notification.status)
-        .where(
-            Notification.order_id == this.scalar_subquery(),
-            Notification.id < notification_id,
-            Notification.due_at <= now,
-            (Notification.status == NotificationStatus.QUEUED)
-            | (
-                (Notification.status == NotificationStatus.SENDING)
-                & (Notification.updated_at > busy_since)
-            ),
-        )
-        .order_by(Notification.id)
+    parameters = {"notification_id": notification_id, "now": now, "busy_since": busy_since}
+    return [(row.id, row.status) for row in session.execute(_EARLIER_OF_ORDER, parameters)]
+
+
+# The delivery's statements, built once: they run for every message.
+_EARLIER = _NOTIFICATIONS.alias("earlier")
+
+
+def _earlier_waiting(order_id: Any) -> Select[int, NotificationStatus]:
+    return select(_EARLIER.c.id, _EARLIER.c.status).where(
+        _EARLIER.c.order_id == order_id,
+        _EARLIER.c.id < bindparam("notification_id"),
+        _EARLIER.c.due_at <= bindparam("now"),
+        (_EARLIER.c.status == NotificationStatus.QUEUED)
+        | (
+            (_EARLIER.c.status == NotificationStatus.SENDING)
+            & (_EARLIER.c.updated_at > bindparam("busy_since"))
+        ),
     )
-    return [(row.id, row.status) for row in session.execute(query)]
+
+
+_EARLIER_OF_ORDER = _earlier_waiting(
+    select(_NOTIFICATIONS.c.order_id)
+    .where(_NOTIFICATIONS.c.id == bindparam("notification_id"))
+    .scalar_subquery()
+).order_by(_EARLIER.c.id)
+_CLAIM = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("notification_id"),
+        _NOTIFICATIONS.c.status == NotificationStatus.QUEUED,
+        _NOTIFICATIONS.c.due_at <= bindparam("now"),
+    )
+    .values(
+        status=NotificationStatus.SENDING,
+        attempts=_NOTIFICATIONS.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(*_NOTIFICATIONS.c)
+)
+_CLAIM_FIRST_OF_ORDER = _CLAIM.where(~_earlier_waiting(_NOTIFICATIONS.c.order_id).exists())
 
 
 def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
@@ -336,22 +411,34 @@ def insert_compensation(session: Session, values: dict[str, Any]) -> None:
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
     """Cancel the pending messages a rule names; how many."""
-    where = [Notification.status.in_(PENDING), Notification.kind.in_(cancel.kinds)]
     scopes = {
-        Notification.order_id: cancel.order_id,
-        Notification.cart_id: cancel.cart_id,
-        Notification.customer_id: cancel.customer_id,
+        "order_id": cancel.order_id,
+        "cart_id": cancel.cart_id,
+        "customer_id": cancel.customer_id,
     }
-    named = [column == value for column, value in scopes.items() if value is not None]
+    named = {f"scope_{name}": value for name, value in scopes.items() if value is not None}
     if not named:
         return 0
-    result = session.execute(
-        update(Notification)
-        .where(*where, *named)
-        .values(status=NotificationStatus.CANCELED, canceled_by=event_id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"kinds": sorted(cancel.kinds), "canceling_event": event_id, "now": now}
+    result = session.execute(_cancel(tuple(sorted(named))), parameters | named)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _cancel(scopes: tuple[str, ...]) -> Any:
+    return (
+        update(_NOTIFICATIONS)
+        .where(
+            _NOTIFICATIONS.c.status.in_(PENDING),
+            _NOTIFICATIONS.c.kind.in_(bindparam("kinds", expanding=True)),
+            *[_NOTIFICATIONS.c[name.removeprefix("scope_")] == bindparam(name) for name in scopes],
+        )
+        .values(
+            status=NotificationStatus.CANCELED,
+            canceled_by=bindparam("canceling_event"),
+            updated_at=bindparam("now"),
+        )
+    )
 
 
 def move_scheduled(
@@ -430,6 +517,103 @@ def claim_waiting_events(
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+def insert_platform_notification(
+    session: Session, *, platform: str, dedup_key: str, payload: dict[str, Any], now: datetime
+) -> int | None:
+    """Store a platform's notification to fetch; its row id, or None if it was stored before."""
+    values = {
+        "platform": platform,
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "status": "received",
+        "attempts": 0,
+        "received_at": now,
+        "enqueued_at": now,
+    }
+    statement = (
+        _insert_ignoring_conflicts(session, PlatformNotification)
+        .values(**values)
+        .returning(PlatformNotification.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def waiting_platform_notification(
+    session: Session, row_id: int
+) -> tuple[str, dict[str, Any]] | None:
+    """(platform, payload) of a notification still waiting to be fetched, else None."""
+    row = session.execute(
+        select(PlatformNotification.platform, PlatformNotification.payload).where(
+            PlatformNotification.id == row_id, PlatformNotification.status == "received"
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def note_platform_attempt(session: Session, row_id: int, error: str) -> int:
+    """Count a failed fetch of a notification and say why; the attempts so far."""
+    attempts = session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id)
+        .values(attempts=PlatformNotification.attempts + 1, outcome=error)
+        .returning(PlatformNotification.attempts)
+    ).scalar_one()
+    return int(attempts)
+
+
+def finish_platform_notification(
+    session: Session, row_id: int, status: str, outcome: str, now: datetime
+) -> None:
+    """A notification is done with: what came of it (done, ignored, failed) and why."""
+    session.execute(
+        update(PlatformNotification)
+        .where(PlatformNotification.id == row_id, PlatformNotification.status == "received")
+        .values(status=status, outcome=outcome, processed_at=now)
+    )
+
+
+def claim_waiting_platform_notifications(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Notifications still waiting to be fetched, handed over before `cutoff` (the fetch
+    failed for now, or the broker lost them); marked handed over again now."""
+    waiting = PlatformNotification.status == "received"
+    ids = list(
+        session.execute(
+            select(PlatformNotification.id)
+            .where(waiting, PlatformNotification.enqueued_at < cutoff)
+            .order_by(PlatformNotification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(PlatformNotification)
+            .where(PlatformNotification.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def swap_platform_status(session: Session, platform: str, order_id: str, status: str) -> str | None:
+    """Record the status a platform now reports for an order; the one recorded before (None
+    the first time). The row is locked, so two updates of one order take turns."""
+    ensure = _insert_ignoring_conflicts(session, PlatformOrderState).values(
+        platform=platform, order_id=order_id, status="", updated_at=utcnow()
+    )
+    session.execute(ensure)
+    state = session.execute(
+        select(PlatformOrderState)
+        .where(PlatformOrderState.platform == platform, PlatformOrderState.order_id == order_id)
+        .with_for_update()
+    ).scalar_one()
+    previous = state.status or None
+    state.status = status
+    return previous
 
 
 def provider_ids_of_customer(session: Session, customer_id: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from notifier import broker, delays, planning, queries, watch
+from notifier import broker, delays, planning, platform_intake, queries, watch
 from notifier.db import session_scope
 from notifier.models import Order
 from notifier.reconcile import reconcile, sweep_events
@@ -37,6 +37,7 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
     messages handed to delivery. How many messages were handed over."""
     as_of = now or runtime.clock()
     sweep_events(runtime, as_of)
+    platform_intake.sweep_platform_notifications(runtime, as_of)
     handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import notifier
+from notifier import delivery
 from notifier.db import session_scope
 from notifier.errors import InvalidEvent
 from notifier.models import Event, Notification
@@ -189,3 +190,19 @@ def test_events_picked_up_out_of_order_are_applied_in_arrival_order(embedded: Ru
     records = message_records(embedded.db_url, order_id="ord-5001")
     queued = [r["kind"] for r in records if r["status"] == "queued"]
     assert queued == ["order_confirmed", "order_delivered"]
+
+
+def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded: Runtime) -> None:
+    from notifier.processing import process_event
+
+    holding = HoldingDispatcher()
+    embedded.dispatcher = holding
+    publish_all(embedded, [example("order_placed")])
+    [(_, row)] = holding.tasks
+    planned = process_event(embedded, row, hand_over=False)  # then the worker died
+    assert len(planned) == 1
+    assert process_event(embedded, row, hand_over=False) == planned  # the broker's second try
+    assert len(holding.tasks) == 1  # nothing was handed over: the caller delivers
+    delivery.deliver(embedded, planned[0])
+    assert kinds(embedded) == ["order_confirmed"]
+    assert process_event(embedded, row, hand_over=False) == []  # sent: nothing left to give

@@ -1,0 +1,1 @@
+"""Shop platforms: verify their webhooks, map them to notifier events (imports no notifier)."""
