@@ -70,13 +70,25 @@ def statuses(db_url: str) -> Counter[str]:
     return Counter(r["status"] for r in message_records(db_url))
 
 
+_REPORTED: list[str] = []
+
+
 def report(test: str, **figures: Any) -> None:
-    """Print what a fault test observed and keep it in artifacts/faults.jsonl."""
+    """Keep what a fault test observed: in artifacts/faults.jsonl, and shown at the end of the
+    test run (see `pytest_terminal_summary`)."""
     line = json.dumps({"test": test, "at": datetime.now(UTC).isoformat(), **figures})
-    print(f"FAULTS {line}")
+    _REPORTED.append(line)
     REPORT.parent.mkdir(exist_ok=True)
     with REPORT.open("a") as out:
         out.write(line + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault tests' figures (duplicates, recovery times) at the end of the run."""
+    if _REPORTED:
+        terminalreporter.section("what the fault tests observed")
+        for line in _REPORTED:
+            terminalreporter.write_line(line)
 
 
 def free_port() -> int:
