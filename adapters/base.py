@@ -49,6 +49,9 @@ class OutboundMessage:
     # WhatsApp business-initiated messages: an approved template and its variables.
     content_sid: str | None = None
     content_variables: dict[str, str] | None = None
+    # A stable name for a message that is not a notification (a handoff forwarded to support):
+    # it names the email's Message-ID instead of the notification id.
+    reference: str | None = None
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ class SmtpChannel:
         if message.subject is not None:
             email_message["Subject"] = message.subject
         email_message["Date"] = formatdate(usegmt=True)
-        email_message["Message-ID"] = self.message_id(message.notification_id)
+        email_message["Message-ID"] = self.message_id(message.notification_id, message.reference)
         if message.marketing:
             self._add_unsubscribe(email_message, message.notification_id)
         email_message.set_content(message.body)
@@ -158,10 +158,12 @@ class SmtpChannel:
             email_message.add_alternative(message.html, subtype="html")
         return email_message
 
-    def message_id(self, notification_id: int) -> str:
-        """The same notification always gets the same Message-ID, so resends are one mail."""
+    def message_id(self, notification_id: int, reference: str | None = None) -> str:
+        """The same notification (or reference) always gets the same Message-ID, so resends
+        are one mail."""
         domain = self._sender_address.rpartition("@")[2]
-        return f"<notification-{notification_id}@{domain}>"
+        name = reference or f"notification-{notification_id}"
+        return f"<{name}@{domain}>"
 
     def _add_unsubscribe(self, email_message: EmailMessage, notification_id: int) -> None:
         links = [f"<mailto:{self._sender_address}?subject=unsubscribe>"]

@@ -68,6 +68,16 @@ def peak_rss_mb(parent: int) -> list[float]:
     return peaks
 
 
+def cpu_seconds(parent: int) -> float:
+    """CPU time (user + system) used so far by the worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def start_workers(module: str, env: dict[str, str], processes: int, threads: int) -> Any:
     command = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
                "--threads", str(threads)]  # fmt: skip
@@ -116,10 +126,11 @@ def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str
         wait_for(lambda: len(fake.messages) >= events, "every confirmation at the fake")
         elapsed = time.monotonic() - started
         latencies = [m.received_at - sent_at[m.to] for m in fake.messages]
-        rss = peak_rss_mb(workers.pid)
+        rss, cpu = peak_rss_mb(workers.pid), cpu_seconds(workers.pid)
         stop(workers)
         runtime.close()
-    return {"elapsed": elapsed, "published": published, "latencies": latencies, "rss": rss}
+    return {"elapsed": elapsed, "published": published, "latencies": latencies, "rss": rss,
+            "cpu": cpu}  # fmt: skip
 
 
 def run_bare(events: int, processes: int, threads: int) -> float:
@@ -186,6 +197,7 @@ def main() -> None:
         f"p95 {percentile(lat, 0.95) * 1000:,.0f} ms  p99 {percentile(lat, 0.99) * 1000:,.0f} ms"
     )
     print(f"peak RSS per worker  {', '.join(f'{mb:.0f} MB' for mb in ours['rss'])}")
+    print(f"worker CPU per event {ours['cpu'] / args.events * 1000:.1f} ms (all worker processes)")
     print(f"bare dramatiq no-op  {bare_rate:,.0f} messages/s")
     print(f"ratio ours/bare      {ours_rate / bare_rate:.3f}")
 

@@ -9,7 +9,7 @@ import logging
 
 import dramatiq
 
-from notifier import broker, delivery, platform_intake, processing
+from notifier import broker, delivery, platform_intake, processing, support
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
 from notifier.logs import configure_logging
@@ -59,6 +59,12 @@ def deliver(notification_id: int) -> None:
 
 def _delay_ms(exc: TransientError) -> int | None:
     return int(exc.retry_after * 1000) if exc.retry_after else None
+
+
+@dramatiq.actor(actor_name=broker.FORWARD, queue_name=broker.QUEUE)
+def forward(forward_id: int) -> None:
+    """Send a handoff to support; a failure is retried by the scheduler's pass, from its row."""
+    support.forward(get_runtime(), forward_id)
 
 
 @dramatiq.actor(actor_name=broker.PLATFORM_FETCH, queue_name=broker.QUEUE)

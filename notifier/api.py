@@ -1,4 +1,4 @@
-"""The HTTP API (CONTRACT §5): events in, timelines and health out."""
+"""The HTTP API (CONTRACT §5): events in, timelines, handoffs and health out."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from notifier import metrics
 from notifier.db import get_engine
 from notifier.errors import FieldProblem, InvalidEvent
 from notifier.events import MAX_EVENT_BYTES
+from notifier.handoff_api import handoffs_router
 from notifier.ingest import ValidEvent, store_and_enqueue, validate
 from notifier.ops import ops_router
 from notifier.platform_webhooks import platform_router
@@ -122,6 +123,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(twilio_router(current))
     app.include_router(platform_router(current))
     app.include_router(ops_router(current))
+    app.include_router(handoffs_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus() -> PlainTextResponse:

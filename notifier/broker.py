@@ -25,6 +25,7 @@ from dramatiq.middleware import (
 
 PROCESS_EVENT = "events.process"
 DELIVER = "notifications.deliver"
+FORWARD = "support.forward"
 PLATFORM_FETCH = "platforms.fetch"
 QUEUE = "default"
 

@@ -3,7 +3,8 @@
 A status only moves forward (sent → delivered, or sent → failed); an asynchronous failure that
 another channel can fix (30007 carrier filtering, 63016 outside the WhatsApp window) hands the
 message to the customer's next channel. Inbound STOP/START change the customer's own opt-outs;
-any inbound WhatsApp message opens the 24-hour window for free text.
+any inbound WhatsApp message opens the 24-hour window for free text; any other words are a
+conversation for a person (a handoff).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adapters.base import mask_phone
 from adapters.twilio import OPTED_OUT_CODE
-from notifier import broker, queries
+from notifier import broker, handoffs, queries
 from notifier.consent import Keyword, channel_of_sender, keyword_of
 from notifier.db import session_scope
 from notifier.errors import TemplateError
@@ -70,8 +71,9 @@ def _failed_after_sending(
     return False
 
 
-def handle_inbound(runtime: Runtime, sender: str, body: str) -> str | None:
-    """Apply a customer's inbound message; the reply to send back, if any."""
+def handle_inbound(runtime: Runtime, sender: str, body: str, sid: str | None = None) -> str | None:
+    """Apply a customer's inbound message; the reply to send back, if any. Free text opens
+    (or joins) a handoff: a person answers it, and the customer is told when."""
     channel, phone = channel_of_sender(sender)
     keyword = keyword_of(body)
     with session_scope(runtime.db_url) as session:
@@ -79,8 +81,24 @@ def handle_inbound(runtime: Runtime, sender: str, body: str) -> str | None:
         for customer in customers:
             _apply_inbound(runtime, customer, channel, keyword)
         locale = _locale_of(runtime, customers)
+        latest = max(customers, key=lambda c: c.updated_at, default=None)
     log.info("inbound %s from %s: %s", channel, mask_phone(phone), keyword or "free text")
+    if keyword is None and body.strip():
+        _hand_over(runtime, channel, phone, body.strip(), latest.id if latest else None, sid)
     return _reply(runtime, keyword, locale) if keyword else None
+
+
+def _hand_over(
+    runtime: Runtime, channel: str, phone: str, text: str, customer_id: str | None, sid: str | None
+) -> None:
+    """Open or join the customer's handoff. Twilio must get its 200 whatever happens here (a
+    500 would make it post the same message again), so a failure is logged, not raised."""
+    try:
+        handoffs.receive(runtime, channel, phone, text, customer_id, sid)
+    except Exception as exc:  # never a 500 for a customer's words
+        log.error(
+            "could not hand over a message from %s: %s", mask_phone(phone), type(exc).__name__
+        )
 
 
 def _apply_inbound(

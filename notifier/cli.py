@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     messages.add_argument("--customer")
     messages.add_argument("--json", action="store_true")
     _templates_parser(sub)
+    handoffs = sub.add_parser("handoffs", help="conversations waiting for a person")
+    handoffs.add_argument("action", nargs="?", choices=["close"], help="close one (by ID)")
+    handoffs.add_argument("id", nargs="?", type=int, help="the handoff to close")
+    handoffs.add_argument("--open", action="store_true", help="only the open ones")
+    handoffs.add_argument("--json", action="store_true")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -87,6 +92,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "messages": commands.messages,
         "templates": commands.templates,
         "db": commands.db,
+        "handoffs": commands.handoffs,
     }
     return handlers[args.command](args)
 

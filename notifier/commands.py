@@ -141,3 +141,27 @@ def db(_args: argparse.Namespace) -> int:
     migrate.upgrade(url)
     print("database is up to date")
     return 0
+
+
+def handoffs(args: argparse.Namespace) -> int:
+    """`handoffs [--open] [--json]` lists conversations for a person; `handoffs close ID`."""
+    from notifier import handoffs as conversations
+
+    runtime = get_runtime()
+    if args.action == "close":
+        if args.id is None:
+            raise ConfigError("usage: notifier handoffs close ID")
+        closed = conversations.close(runtime, args.id)
+        print(f"handoff {closed['id']} is {closed['status']}")
+        return 0
+    records = conversations.records(runtime.db_url, only_open=args.open)
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    for h in records:
+        who = (h["customer"] or {}).get("name") or h["customer_id"] or "unknown"
+        last = h["messages"][-1] if h["messages"] else {}
+        words = " ".join(str(last.get("text") or last.get("note") or "").split())[:60]
+        flag = "PRIORITY " if h["priority"] else ""
+        print(f"{h['id']:>5} {h['status']:<6} {flag}{who}: {words} (answer by {h['reply_by']})")
+    return 0

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     twilio_timeout: float = 10.0
     smtp_url: SecretStr | None = None
     smtp_timeout: float = 10.0
+    # Where a conversation that needs a person goes: an inbox (by SMTP) and/or a JSON webhook.
+    support_email: str | None = None
+    support_webhook_url: SecretStr | None = None  # may carry a token in its query string
+    support_webhook_timeout: float = 10.0
     worker_processes: int = 2
     worker_threads: int = 8
     # Shop platforms (README "Connect your shop"): secrets, API credentials and API base URLs.

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from notifier.models import OrderStatus
 from notifier.policy import LateOrders, Tier
 
-NOT_SHIPPED = (OrderStatus.PAYMENT_PENDING, OrderStatus.PLACED)
+# An order still waiting for its payment is never "late": it cannot ship before it is paid
+# (order.paid moves it to placed, and the watch on ship_by starts then).
+NOT_SHIPPED = (OrderStatus.PLACED,)
 MOVING = (OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT)
 FINISHED = (OrderStatus.DELIVERED, OrderStatus.CANCELED)
 

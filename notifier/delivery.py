@@ -26,7 +26,7 @@ from adapters.base import (
     mask_address,
 )
 from adapters.twilio import OPTED_OUT_CODE
-from notifier import metrics, pacing, queries
+from notifier import holds, metrics, pacing, queries
 from notifier.compose import Draft, compose
 from notifier.db import retrying_on_disconnect, session_scope
 from notifier.errors import TemplateError, TransientError
@@ -165,6 +165,8 @@ def _claim(runtime: Runtime, notification_id: int, first_of_order: bool) -> Job 
         if notification.only_channel and queries.already_sent_on(session, notification):
             values = {"error": "not needed: this message already went by email"}
             queries.record_outcome(session, notification_id, NotificationStatus.SKIPPED, values)
+            return None
+        if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
             return None
         if notification.kind.is_marketing and _paced(session, runtime, notification, customer):
             return None

@@ -2,8 +2,9 @@
 
 Three customers (es-MX, pt-BR, en-US): a full journey with a delay told before the customer asks
 (and a coupon), a canceled and refunded order, an item out of stock with an alternative, an
-abandoned cart reminded the next morning (not at night), a review request a week after delivery
-(none after a return), a duplicate event and a stale one. The scheduler ticks every simulated
+abandoned cart reminded the next morning (not at night), a boleto waiting to be paid (how to pay,
+and a reminder the day before it expires), a review request a week after delivery (none after a
+return), a duplicate event and a stale one. The scheduler ticks every simulated
 hour. At the end it prints every message each customer got, in order, with its channel.
 """
 
@@ -88,6 +89,15 @@ JOAO_CART = {
                "unit_price": "189.90"}],
     "recovery_url": "https://loja.example.com.br/carrinho/cart-joao-2",
 }  # fmt: skip
+JOAO_BOLETO_ORDER = {
+    "id": "ord-joao-2", "number": "BR-7004", "currency": "BRL", "total": "189.90",
+    "items": JOAO_CART["items"], "cart_id": "cart-joao-2",
+}  # fmt: skip
+JOAO_BOLETO = {
+    "status": "pending", "method": "boleto", "expires_at": "2026-11-15T23:59:00-03:00",
+    "code": "23793.38128 60000.000003 00000.000400 1 84340000018990",
+    "voucher_url": "https://loja.example.com.br/boleto/BR-7004",
+}  # fmt: skip
 UPS = {**SHIPMENT, "carrier": "UPS", "tracking_number": "1Z999AA10123456784",
        "tracking_url": "https://track.example.com/1Z999AA10123456784"}  # fmt: skip
 
@@ -124,6 +134,9 @@ def store_week() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "João fills a new cart at 20:30 in São Paulo and leaves", {
         "event_id": "demo-009", "type": "cart.updated", "occurred_at": "2026-11-10T23:30:00Z",
         "customer": {"id": CUSTOMERS["joao"]["id"]}, "cart": JOAO_CART}  # fmt: skip
+    yield "João orders socks and pays by boleto, due in three days", _event(
+        16, "order.placed", "2026-11-12T12:00:00Z", "joao", order=JOAO_BOLETO_ORDER,
+        customer={"id": CUSTOMERS["joao"]["id"]}, payment=JOAO_BOLETO)  # fmt: skip
     yield "the carrier moves Ana's ETA past the promise", _event(
         10, "shipment.eta_updated", "2026-11-12T15:00:00Z", "ana",
         shipment={"eta": "2026-11-16T18:00:00-06:00", "location": "Querétaro"})  # fmt: skip

@@ -1,4 +1,5 @@
-"""The tables: customers, orders, events and notifications (SQLAlchemy 2, typed)."""
+"""The tables: customers, orders, events, notifications, and the conversations handed to a
+person (SQLAlchemy 2, typed)."""
 
 from __future__ import annotations
 
@@ -132,6 +133,11 @@ class Customer(Base):
     opted_out: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The WhatsApp 24-hour window opened by the customer's last inbound message.
     whatsapp_window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Win-back: the customer's latest order, when the daily scan should look at them next
+    # (indexed: the scan reads only the customers whose time has come), and the last one sent.
+    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    winback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_winback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -225,6 +231,82 @@ class Compensation(Base):
     free_shipping: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_offer: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HandoffStatus(enum.StrEnum):
+    """A conversation waiting for a person, or one a person closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Handoff(Base):
+    """A conversation that needs a person: the customer's words, their orders, our last messages."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    # The customer's id (or `phone:<number>` for an unknown sender) while open, NULL once closed:
+    # unique, so a second message joins the open conversation instead of opening another.
+    open_key: Mapped[str | None] = mapped_column(String(220), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(320))
+    # Every inbound message and note: {"at", "channel", "text"} (or {"at", "note"}).
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What the person needs to answer: the customer, recent orders, our last messages.
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ForwardStatus(enum.StrEnum):
+    """A handoff's way to the support inbox or webhook."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # that destination is not configured
+
+
+class SupportForward(Base):
+    """One delivery of a handoff (or of a message joining it) to support, retried until sent."""
+
+    __tablename__ = "support_forwards"
+    __table_args__ = (
+        UniqueConstraint("handoff_id", "seq", "target"),
+        Index("ix_support_forwards_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"))
+    seq: Mapped[int] = mapped_column(Integer)  # how many messages the handoff had when planned
+    target: Mapped[str] = mapped_column(String(16))  # "webhook" or "email"
+    status: Mapped[ForwardStatus] = mapped_column(_enum(ForwardStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class JobRun(Base):
+    """A periodic job's run, once per key (the day): two schedulers never both run it."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "run_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    run_key: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PlatformNotification(Base):

@@ -1,5 +1,6 @@
 """The ops page (`/ops`): templates by kind, channel and locale, a live preview against an editable
-sample event (with SMS segments and encoding), safe edits, and an order's timeline.
+sample event (with SMS segments and encoding), safe edits, an order's timeline, and the
+conversations handed to a person (shown and closed).
 
 Plain server-rendered HTML and a few lines of script; no build step. Access needs
 NOTIFIER_OPS_TOKEN: given once as `?token=` (kept in an HttpOnly cookie) or as a Bearer header.
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from notifier import template_edit
+from notifier import handoffs, template_edit
 from notifier.errors import InvalidEvent, TemplateError
 from notifier.events import parse_event
 from notifier.models import Kind
@@ -125,6 +126,19 @@ def ops_router(current: Callable[[], Runtime]) -> APIRouter:
         runtime = runtime_for(request)
         records = message_records(runtime.db_url, order_id=order_id) if order_id else []
         return remember(_page("timeline.html", order_id=order_id, records=records), request)
+
+    @router.get("/handoffs", response_class=HTMLResponse)
+    def handoff_list(request: Request) -> Response:
+        listed = handoffs.records(runtime_for(request).db_url)
+        return remember(_page("handoffs.html", handoffs=listed), request)
+
+    @router.post("/handoffs/{handoff_id}/close")
+    def handoff_close(request: Request, handoff_id: int) -> Response:
+        try:
+            handoffs.close(runtime_for(request), handoff_id)
+        except handoffs.HandoffNotFound as exc:
+            raise HTTPException(404, detail=[{"field": "id", "reason": str(exc)}]) from None
+        return RedirectResponse("/ops/handoffs", status_code=303)
 
     return router
 

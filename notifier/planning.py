@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notifier import queries
+from notifier import payments, queries
 from notifier.events import EventIn
 from notifier.models import Customer, Kind, NotificationStatus, Order
 from notifier.playbook import Plan
@@ -21,13 +21,16 @@ def customer_facts(customer: Customer | None) -> dict[str, Any]:
 
 
 def kind_extras(kind: Kind, event: EventIn, order: Order | None, policy: Policy) -> dict[str, Any]:
-    """The facts a kind needs beyond the order: the cart, its incentive, the review link."""
+    """The facts a kind needs beyond the order: the cart, its incentive, the review link, the
+    payment voucher."""
     if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
         cart = event.cart.model_dump(mode="json", exclude_none=True)
         incentive = policy.cart_incentive if kind is Kind.CART_REMINDER_2 else None
         return {"cart": cart, "incentive": incentive.model_dump() if incentive else None}
     if kind is Kind.REVIEW_REQUEST and order is not None:
         return {"review_url": review_url(order, policy)}
+    if kind in payments.PAYMENT_KINDS:
+        return payments.extras(event)
     return {}
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from notifier import payments
 from notifier.events import EventIn
 from notifier.followups import Cancel, cancellations, scheduled
 from notifier.models import Channel, Kind, OrderStatus
@@ -39,6 +40,7 @@ STATUS_OF_EVENT = {
 
 IMMEDIATE_KIND = {
     "order.placed": Kind.ORDER_CONFIRMED,
+    "order.payment_pending": Kind.PAYMENT_PENDING,
     "order.paid": Kind.ORDER_CONFIRMED,
     "order.shipped": Kind.ORDER_SHIPPED,
     "shipment.out_for_delivery": Kind.OUT_FOR_DELIVERY,
@@ -148,9 +150,9 @@ def _immediate_key(kind: Kind, event: EventIn) -> str:
 
 def _immediate(event: EventIn, now: datetime, email_copy: Collection[Kind]) -> list[Plan]:
     kind = IMMEDIATE_KIND.get(event.type)
-    if kind is None or event.order_id is None:
-        return []
     if event.type == "order.placed" and _payment_pending(event):
+        kind = Kind.PAYMENT_PENDING  # how to pay now; the confirmation waits for order.paid
+    if kind is None or event.order_id is None:
         return []
     plan = Plan(kind, _immediate_key(kind, event), now)
     if kind not in email_copy:
@@ -171,7 +173,7 @@ def _target_status(event: EventIn) -> OrderStatus | None:
 def _later(event: EventIn, policy: Policy) -> list[Plan]:
     return [
         Plan(f.kind, dedup_key(f.key), f.due_at, scheduled=True, moves=f.moves)
-        for f in scheduled(event, policy)
+        for f in scheduled(event, policy) + payments.reminders(event, policy)
     ]
 
 
@@ -187,5 +189,5 @@ def decide(state: OrderState, event: EventIn, now: datetime, policy: Policy) -> 
         stale=False,
         new_status=_target_status(event),
         plans=_immediate(event, now, policy.email_copy) + _later(event, policy),
-        cancels=cancellations(event),
+        cancels=cancellations(event) + payments.cancellations(event),
     )

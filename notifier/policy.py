@@ -7,6 +7,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -14,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -132,6 +134,68 @@ class Incentive(Section):
     coupon_code: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class PaymentReminders(Section):
+    """How long before a voucher expires its reminder goes out, per payment method."""
+
+    card: Duration = timedelta(hours=24)
+    oxxo: Duration = timedelta(hours=24)
+    boleto: Duration = timedelta(hours=24)
+    pix: Duration = timedelta(minutes=15)
+    spei: Duration = timedelta(hours=24)
+    pse: Duration = timedelta(hours=2)
+    efecty: Duration = timedelta(hours=24)
+    other: Duration = timedelta(hours=24)
+
+    def before(self, method: str | None) -> timedelta:
+        """The lead for a method (unknown or missing: `other`)."""
+        lead: timedelta = getattr(self, method or "other", self.other)
+        return lead
+
+
+class Winback(Section):
+    """Customers who stopped buying: when to miss them, how often, with what offer."""
+
+    after: Duration = timedelta(days=60)  # since the last order
+    again: Duration = timedelta(days=90)  # never a second win-back sooner than this
+    # A lapsed customer the scan could not write to (no marketing consent, an order in
+    # progress, a conversation open) is looked at again after this long.
+    recheck: Duration = timedelta(days=7)
+    incentive: Incentive | None = None
+    url: str | None = None  # the shop's page the message links to
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Support(Section):
+    """When people answer conversations handed to them, and how fast (told in `handoff_ack`)."""
+
+    timezone: str = "America/Mexico_City"
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    opens: ClockTime = "09:00"
+    closes: ClockTime = "18:00"
+    response_time: Duration = timedelta(hours=1)
+    # Forwarding to the support webhook/inbox: retried with backoff, then failed.
+    forward_attempts: Annotated[int, Field(ge=1, le=100)] = 12
+    forward_backoff: Duration = timedelta(seconds=30)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {name!r}") from exc
+        return name
+
+    @field_validator("closes")
+    @classmethod
+    def _after_opening(cls, closes: str, info: ValidationInfo) -> str:
+        if closes <= info.data.get("opens", ""):
+            raise ValueError("closes must be later than opens")
+        return closes
+
+
 class RetryPolicy(Section):
     """Transient failures: exponential backoff with jitter, honouring Retry-After, bounded."""
 
@@ -156,6 +220,9 @@ class Policy(Section):
     frequency_cap: FrequencyCap = FrequencyCap()
     compensation: Compensation = Compensation()
     cart_incentive: Incentive | None = None
+    payment_reminder_before: PaymentReminders = PaymentReminders()
+    winback: Winback = Winback()
+    support: Support = Support()
     # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
     review_url: str | None = None
     # Messages per second per sender, shared by every worker process (through Redis).

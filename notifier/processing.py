@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from notifier import broker, planning, playbook, queries, watch
+from notifier import broker, planning, playbook, queries, watch, winback
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
 from notifier.logs import log_context
-from notifier.models import Customer, Event, EventStatus, Order
+from notifier.models import Customer, EventStatus, Order
 from notifier.policy import Policy
 
 if TYPE_CHECKING:
@@ -34,17 +34,15 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
     still waiting is applied first, in the same transaction. When the event was applied
     already (a worker died after the commit), its messages still queued are due now again.
     """
-    due_now: list[int] = []
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
-        order = None if order_id is None else queries.lock_order(session, order_id)
+        held = None if order_id is None else queries.hold_order(session, order_id)
         if order_id is not None:
             rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
-        for row in rows:
-            due_now += _apply_row(session, row, order, now, runtime.policy)
+        due_now = _apply_rows(session, rows, held, now, runtime.policy)
         if not rows and not hand_over:
             due_now = queries.queued_of_event(session, event_row_id, now)
     if hand_over:
@@ -53,14 +51,32 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
     return due_now
 
 
-def _apply_row(
-    session: Session, row: Event, order: Order | None, now: datetime, policy: Policy
+def _apply_rows(
+    session: Session, rows: list[Any], held: queries.HeldOrder | None, now: datetime, policy: Policy
 ) -> list[int]:
+    """Apply the locked events in order, then write the order and the events' outcomes."""
+    due_now: list[int] = []
+    outcomes: dict[EventStatus, list[int]] = {}
+    order = held.order if held else None
+    for row in rows:
+        planned, status = _apply_row(session, row, order, now, policy)
+        due_now += planned
+        outcomes.setdefault(status, []).append(row.id)
+    if held is not None:
+        queries.save_order(session, held)
+    for status, row_ids in outcomes.items():
+        queries.mark_events(session, row_ids, status, now)
+    return due_now
+
+
+def _apply_row(
+    session: Session, row: Any, order: Order | None, now: datetime, policy: Policy
+) -> tuple[list[int], EventStatus]:
+    """Apply one stored event (`row.payload`); the messages due now and what became of it."""
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
         due_now, stale = apply_event(session, event, now, policy, order)
-    queries.mark_event(session, row, EventStatus.STALE if stale else EventStatus.PROCESSED, now)
-    return due_now
+    return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
 
 
 def apply_event(
@@ -69,7 +85,7 @@ def apply_event(
     """Update state and plan messages; (ids due now, whether the event was stale).
 
     `locked` is the event's order when the caller has locked it already."""
-    customer = _merge_customer(session, event)
+    customer = _merge_customer(session, event, policy)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
     order = locked if locked is not None else queries.lock_order(session, event.order.id)
@@ -87,6 +103,7 @@ def apply_event(
     for cancel in decision.cancels:
         queries.cancel_pending(session, cancel, event.event_id, now)
     customer = queries.get_customer(session, order.customer_id)
+    winback.note_order(customer, event, policy.winback)
     plans = [
         (plan, planning.kind_extras(plan.kind, event, order, policy)) for plan in decision.plans
     ]
@@ -145,7 +162,7 @@ def _merge_order(order: Order, event: EventIn, overwrite: bool) -> None:
     order.shipment = _merged(order.shipment or {}, _section(event.shipment), overwrite)
 
 
-def _merge_customer(session: Session, event: EventIn) -> Customer | None:
+def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Customer | None:
     if event.customer is None:
         return None
     incoming = event.customer
@@ -153,7 +170,8 @@ def _merge_customer(session: Session, event: EventIn) -> Customer | None:
     known = {name: value for name, value in known.items() if value is not None}
     consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
     # a new customer is created with all of it in the same statement: nothing left to update
-    customer = queries.lock_customer(session, incoming.id, known | {"consent": consent or {}})
+    first = known | {"consent": consent or {}} | winback.first_facts(event, policy.winback)
+    customer = queries.lock_customer(session, incoming.id, first)
     for name, value in known.items():
         setattr(customer, name, value)
     if consent is not None:

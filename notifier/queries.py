@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ClauseElement
 
 from notifier.followups import Cancel
@@ -19,6 +21,7 @@ from notifier.models import (
     Customer,
     Event,
     EventStatus,
+    Kind,
     Notification,
     NotificationStatus,
     Order,
@@ -47,7 +50,8 @@ def insert_event(session: Session, values: dict[str, Any]) -> int | None:
 
 def event_order_id(session: Session, row_id: int) -> str | None:
     """The order a stored event is about (None for cart events or an unknown row)."""
-    return session.execute(select(Event.order_id).where(Event.id == row_id)).scalar_one_or_none()
+    order_id: str | None = session.execute(_EVENT_ORDER, {"row_id": row_id}).scalar_one_or_none()
+    return order_id
 
 
 def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
@@ -66,25 +70,27 @@ def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
     return list(session.execute(query).scalars())
 
 
-def lock_waiting_event(session: Session, row_id: int) -> list[Event]:
-    """The event, locked, if it still waits to be processed."""
-    query = select(Event).where(Event.id == row_id, Event.status == EventStatus.RECEIVED)
-    return list(session.execute(query.with_for_update()).scalars())
+def lock_waiting_event(session: Session, row_id: int) -> list[Any]:
+    """The event (id and payload), locked, if it still waits to be processed."""
+    return list(session.execute(_WAITING_EVENT, {"row_id": row_id}))
 
 
-def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) -> list[Event]:
-    """The order's events that still wait, up to and including `up_to`, in arrival order."""
-    query = (
-        select(Event)
-        .where(
-            Event.order_id == order_id,
-            Event.status == EventStatus.RECEIVED,
-            Event.id <= up_to,
-        )
-        .order_by(Event.id)
-        .with_for_update()
-    )
-    return list(session.execute(query).scalars())
+def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) -> list[Any]:
+    """The order's events that still wait, up to and including `up_to`, in arrival order
+    (id and payload of each), locked."""
+    parameters = {"order_id": order_id, "row_id": up_to}
+    return list(session.execute(_WAITING_EVENTS_OF_ORDER, parameters))
+
+
+_EVENTS = cast(Table, Event.__table__)
+_EVENT_ORDER = select(_EVENTS.c.order_id).where(_EVENTS.c.id == bindparam("row_id"))
+_WAITING = select(_EVENTS.c.id, _EVENTS.c.payload).where(_EVENTS.c.status == EventStatus.RECEIVED)
+_WAITING_EVENT = _WAITING.where(_EVENTS.c.id == bindparam("row_id")).with_for_update()
+_WAITING_EVENTS_OF_ORDER = (
+    _WAITING.where(_EVENTS.c.order_id == bindparam("order_id"), _EVENTS.c.id <= bindparam("row_id"))
+    .order_by(_EVENTS.c.id)
+    .with_for_update()
+)
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -92,6 +98,41 @@ def lock_order(session: Session, order_id: str) -> Order:
     after the other."""
     order: Order = _upsert_locked(session, Order, order_id)
     return order
+
+
+@dataclass
+class HeldOrder:
+    """An order row locked for this transaction but kept out of the ORM session: `save_order`
+    writes what changed in one UPDATE (no unit of work, no autoflush before every query)."""
+
+    order: Order
+    loaded: dict[str, Any]
+
+
+def hold_order(session: Session, order_id: str) -> HeldOrder:
+    """The order row, created if new, locked, as a detached object."""
+    statement = _upsert(session.get_bind().dialect.name, Order, (), as_object=False)
+    loaded = dict(session.execute(statement, {"row_id": order_id}).one()._mapping)
+    return HeldOrder(Order(**loaded), loaded)
+
+
+def save_order(session: Session, held: HeldOrder) -> None:
+    """Write the held order's changed columns, if any."""
+    order, loaded = held.order, held.loaded
+    changed = {
+        name: getattr(order, name) for name in loaded if getattr(order, name) != loaded[name]
+    }
+    if changed:
+        parameters = {f"new_{name}": value for name, value in changed.items()}
+        session.execute(_order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
+        held.loaded = {**loaded, **changed}
+
+
+@cache
+def _order_update(names: tuple[str, ...]) -> Any:
+    table = cast(Table, Order.__table__)
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
 
 
 def lock_customer(
@@ -110,23 +151,35 @@ def _upsert_locked(
     new: dict[str, Any] | None = None,
 ) -> Any:
     """One statement, safe under concurrency: INSERT … ON CONFLICT DO UPDATE locks the row
-    that exists, or creates it, and returns it."""
+    that exists, or creates it, and returns it, as an object of the session."""
     columns = tuple(sorted(new or {}))
-    statement = _upsert(session.get_bind().dialect.name, model, columns)
-    return session.execute(statement, {"row_id": row_id, **(new or {})}).scalar_one()
+    dialect = session.get_bind().dialect.name
+    parameters = {"row_id": row_id, **(new or {})}
+    if identity_key(model, row_id) in session.identity_map:  # rare: lock, and refresh it
+        statement = _upsert(dialect, model, columns, as_object=True)
+        options = {"populate_existing": True}
+        return session.execute(statement, parameters, execution_options=options).scalar_one()
+    row = session.execute(_upsert(dialect, model, columns, as_object=False), parameters).one()
+    found = model(**row._mapping)
+    make_transient_to_detached(found)  # as if loaded: what the caller changes is flushed
+    session.add(found)
+    return found
 
 
 @cache
-def _upsert(dialect: str, model: type[Customer] | type[Order], columns: tuple[str, ...]) -> Any:
+def _upsert(
+    dialect: str, model: type[Customer] | type[Order], columns: tuple[str, ...], as_object: bool
+) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, model.__table__)
     values: dict[str, Any] = {"id": bindparam("row_id")} | {
         name: bindparam(name) for name in columns
     }
-    statement = insert(model).values(values)
+    statement = insert(model if as_object else table).values(values)
     statement = statement.on_conflict_do_update(
-        index_elements=[model.id], set_={"id": statement.excluded.id}
+        index_elements=["id"], set_={"id": statement.excluded.id}
     )
-    return statement.returning(model).execution_options(populate_existing=True)
+    return statement.returning(model) if as_object else statement.returning(*table.c)
 
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -213,10 +266,19 @@ def list_messages(
     return list(session.execute(messages_query(order_id, customer_id)).scalars())
 
 
-def mark_event(session: Session, event: Event, status: EventStatus, now: datetime) -> None:
-    """Record what became of an event."""
-    event.status = status
-    event.processed_at = now
+def mark_events(
+    session: Session, row_ids: Sequence[int], status: EventStatus, now: datetime
+) -> None:
+    """Record what became of these events."""
+    if row_ids:
+        session.execute(_MARK_EVENTS, {"row_ids": list(row_ids), "status": status, "now": now})
+
+
+_MARK_EVENTS = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(status=bindparam("status"), processed_at=bindparam("now"))
+)
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
@@ -419,18 +481,20 @@ def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetim
     named = {f"scope_{name}": value for name, value in scopes.items() if value is not None}
     if not named:
         return 0
-    parameters = {"kinds": sorted(cancel.kinds), "canceling_event": event_id, "now": now}
-    result = session.execute(_cancel(tuple(sorted(named))), parameters | named)
+    parameters = {"canceling_event": event_id, "now": now}
+    statement = _cancel(tuple(sorted(named)), tuple(sorted(cancel.kinds)))
+    result = session.execute(statement, parameters | named)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @cache
-def _cancel(scopes: tuple[str, ...]) -> Any:
+def _cancel(scopes: tuple[str, ...], kinds: tuple[Kind, ...]) -> Any:
+    """Built once per scope and kinds (a handful of each: the rules name them)."""
     return (
         update(_NOTIFICATIONS)
         .where(
             _NOTIFICATIONS.c.status.in_(PENDING),
-            _NOTIFICATIONS.c.kind.in_(bindparam("kinds", expanding=True)),
+            _NOTIFICATIONS.c.kind.in_(kinds),
             *[_NOTIFICATIONS.c[name.removeprefix("scope_")] == bindparam(name) for name in scopes],
         )
         .values(

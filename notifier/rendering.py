@@ -8,7 +8,7 @@ empty hole in a customer's message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -75,6 +75,26 @@ def _datetime(ctx: jinja2.runtime.Context, value: datetime) -> str:
     return format_datetime(local, "medium", locale=ctx["locale_obj"])
 
 
+@jinja2.pass_context
+def _day_time(ctx: jinja2.runtime.Context, value: datetime) -> str:
+    """A weekday, day, month and time, short: "mar 1 de dic 10:00 a.m." (a deadline). Plain
+    spaces only: CLDR's narrow no-break space would make a whole SMS UCS-2."""
+    local = value.astimezone(ZoneInfo(ctx["timezone"]))
+    locale = ctx["locale_obj"]
+    day = format_skeleton("MMMEd", local, locale=locale)
+    text = f"{day} {format_time(local, 'short', locale=locale)}"
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+@jinja2.pass_context
+def _duration(ctx: jinja2.runtime.Context, seconds: int) -> str:
+    """A span in words: "1 hora", "90 minutos" (whole hours as hours, else minutes)."""
+    threshold = 1 if seconds % 3600 == 0 else 1000
+    return format_timedelta(
+        timedelta(seconds=seconds), threshold=threshold, locale=ctx["locale_obj"]
+    )
+
+
 class Renderer:
     """Renders a kind for a channel in a locale; compiled templates are cached."""
 
@@ -89,7 +109,9 @@ class Renderer:
             lstrip_blocks=True,
             cache_size=2000,
         )
-        self._env.filters.update(money=_money, date=_date, datetime=_datetime)
+        self._env.filters.update(
+            money=_money, date=_date, datetime=_datetime, day_time=_day_time, duration=_duration
+        )
         self._expressions: dict[str, jinja2.Template] = {}
         self._html_env = self._env.overlay(autoescape=True)
 

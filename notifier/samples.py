@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from notifier import payments
 from notifier.events import EventIn
 from notifier.views import snapshot
 
@@ -80,10 +81,61 @@ BARE_CART: dict[str, Any] = {
     "recovery_url": None,
 }
 CART_KINDS = frozenset({"cart_reminder_1", "cart_reminder_2"})
+PAYMENT_KINDS = frozenset({"payment_pending", "payment_reminder"})
+PIX_CODE = (
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
+    "5204000053039865802BR5913Loja Exemplo6009SAO PAULO62070503***63041D3D"
+)
+VOUCHERS: dict[str, dict[str, Any]] = {
+    "full": {"status": "pending", "method": "pix", "code": PIX_CODE,
+             "voucher_url": "https://pay.example.com/v/MX-5001",
+             "expires_at": "2026-11-10T16:00:00-06:00"},
+    "oxxo": {"status": "pending", "method": "oxxo", "code": "93000123456789012345",
+             "voucher_url": "https://pay.example.com/v/MX-5001",
+             "expires_at": "2026-11-13T15:00:00-06:00"},
+    "boleto": {"status": "pending", "method": "boleto",
+               "code": "23793.38128 60000.000003 00000.000400 1 84340000089900",
+               "voucher_url": None, "expires_at": "2026-11-13T23:59:00-03:00"},
+    "bare": dict.fromkeys(("status", "method", "voucher_url", "code", "expires_at")),
+}  # fmt: skip
+HANDOFFS = {
+    "full": {"in_hours": True, "reply_by": "2026-11-10T11:00:00-06:00", "response_seconds": 3600},
+    "bare": {"in_hours": False, "reply_by": "2026-11-11T10:00:00-06:00", "response_seconds": 5400},
+}
+WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15"}
+
+
+def _special(kind: str) -> dict[str, dict[str, Any]] | None:
+    """The samples of kinds about a voucher, a conversation or a lapsed customer."""
+    order = {k: v for k, v in FULL_ORDER.items() if k not in ("cancel_reason", "refund_amount")}
+    if kind in PAYMENT_KINDS:
+        samples = {name: snapshot(FULL_CUSTOMER, order, {}, payment=voucher)
+                   for name, voucher in VOUCHERS.items() if name != "bare"}  # fmt: skip
+        bare = snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, payment=VOUCHERS["bare"])
+        return samples | {"bare": bare}
+    if kind == "handoff_ack":
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, handoff=HANDOFFS["full"]),
+            "bare": snapshot({"id": "cus-1"}, {}, {}, handoff=HANDOFFS["bare"]),
+        }
+    if kind == "winback":
+        url = "https://shop.example.com/?utm_campaign=winback"
+        full = {"url": url, "days_since_order": 61}
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, incentive=WINBACK_INCENTIVE, winback=full),
+            "bare": snapshot(
+                {"id": "cus-1"}, {}, {}, winback={"url": None, "days_since_order": 61}
+            ),
+        }
+    return None
 
 
 def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
-    """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs."""
+    """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs
+    (payment kinds also have one sample per kind of voucher)."""
+    special = _special(kind)
+    if special is not None:
+        return special
     if kind in CART_KINDS:
         incentive = {"percent_off": 10, "coupon_code": "VUELVE10"}
         return {
@@ -109,7 +161,8 @@ def facts_from_event(event: EventIn) -> dict[str, Any]:
     order = event.order.model_dump(mode="json", exclude_none=True) if event.order else {}
     shipment = event.shipment.model_dump(mode="json") if event.shipment else {}
     affected = order.pop("items", []) if event.type == "item.out_of_stock" else []
-    return snapshot(customer, order, shipment, affected)
+    kind_facts = sample_facts("payment_pending")["bare"] | payments.extras(event)
+    return snapshot(customer, order, shipment, affected, payment=kind_facts["payment"])
 
 
 SAMPLE_EVENT: dict[str, Any] = {
@@ -127,6 +180,6 @@ def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
     the full sample, so every kind can be previewed against any event."""
     facts = facts_from_event(event)
     extras = sample_facts(kind)["full"]
-    return facts | {
-        key: extras[key] for key in ("delay", "offer", "cart", "incentive", "review_url")
-    }
+    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback")
+    payment = facts["payment"] if event.payment else extras["payment"]
+    return facts | {key: extras[key] for key in keys} | {"payment": payment}

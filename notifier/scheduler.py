@@ -16,7 +16,7 @@ from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from notifier import broker, delays, planning, platform_intake, queries, watch
+from notifier import broker, delays, planning, platform_intake, queries, support, watch, winback
 from notifier.db import session_scope
 from notifier.models import Order
 from notifier.reconcile import reconcile, sweep_events
@@ -33,12 +33,15 @@ UNREACHABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.Ti
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> int:
-    """One pass as of `now`: unknown outcomes reconciled, late orders found and told, due
-    messages handed to delivery. How many messages were handed over."""
+    """One pass as of `now`: unknown outcomes reconciled, late orders found and told, the day's
+    win-back scan (once a day), handoffs forwarded to support again, due messages handed to
+    delivery. How many messages were handed over."""
     as_of = now or runtime.clock()
     sweep_events(runtime, as_of)
+    support.sweep(runtime, as_of)
     platform_intake.sweep_platform_notifications(runtime, as_of)
     handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
+    handed += winback.scan(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:
             ids = queries.claim_due(session, as_of, BATCH)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from notifier import broker, delivery, platform_intake, processing
+from notifier import broker, delivery, platform_intake, processing, support
 
 if TYPE_CHECKING:
     from notifier.runtime import Runtime
@@ -17,5 +17,6 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[int], Any]]:
     return {
         broker.PROCESS_EVENT: partial(processing.process_event, runtime),
         broker.DELIVER: partial(delivery.deliver_or_retry_inline, runtime),
+        broker.FORWARD: partial(support.forward, runtime),
         broker.PLATFORM_FETCH: partial(platform_intake.fetch_inline, runtime),
     }

@@ -24,9 +24,13 @@ ORDER_KEYS = [
     "promised_delivery_at",
 ]
 SHIPMENT_KEYS = ["carrier", "tracking_number", "tracking_url", "eta", "location", "reason"]
-EXTRA_KEYS = ("delay", "offer", "cart", "incentive", "review_url")
+EXTRA_KEYS = (
+    "delay", "offer", "cart", "incentive", "review_url", "payment", "handoff", "winback",
+)  # fmt: skip
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
-TIME_KEYS = frozenset({"placed_at", "promised_delivery_at", "eta", "new_eta", "promised"})
+TIME_KEYS = frozenset(
+    {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by"}
+)
 
 
 def _item(raw: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +56,9 @@ def snapshot(
 ) -> dict[str, Any]:
     """The JSON-ready facts a message is rendered from (strings, numbers, lists).
 
-    `extras` are the kind's own facts: `delay`, `offer`, `cart`, `incentive`, `review_url`;
-    each is always present in the snapshot (None when the kind has none)."""
+    `extras` are the kind's own facts: `delay`, `offer`, `cart`, `incentive`, `review_url`,
+    `payment`, `handoff`, `winback`; each is always present in the snapshot (None when the
+    kind has none)."""
     unknown = set(extras) - set(EXTRA_KEYS)
     if unknown:
         raise ValueError(f"unknown snapshot extras {sorted(unknown)}")
@@ -104,9 +109,12 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
     order["items"] = [_typed_dict(i) for i in facts["order"]["items"]]
-    delay = facts.get("delay")
+    delay, payment, handoff = facts.get("delay"), facts.get("payment"), facts.get("handoff")
     return {
         "delay": _typed_dict(delay) if delay else None,
+        "payment": _typed_dict(payment) if payment else None,
+        "handoff": _typed_dict(handoff) if handoff else None,
+        "winback": facts.get("winback"),
         "offer": facts.get("offer"),
         "cart": _typed_cart(facts.get("cart")),
         "incentive": facts.get("incentive"),

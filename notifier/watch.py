@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notifier import delays
+from notifier import delays, handoffs
 from notifier.compensation import offer_for
 from notifier.events import EventIn
 from notifier.models import Channel, Customer, Kind, Order
@@ -90,8 +90,10 @@ def delay_plans(
     now: datetime,
     policy: Policy,
 ) -> list[tuple[Plan, dict[str, Any]]]:
-    """The delay notice, and its email copy when the policy asks for one."""
+    """The delay notice, and its email copy when the policy asks for one. A VIP customer's
+    delay also goes to a person (a priority handoff)."""
     plan, extras = delay_plan(session, order, customer, signal, now, policy)
+    handoffs.open_for_vip(session, order, customer, signal, policy, now)
     if Kind.DELAY_NOTICE not in policy.email_copy:
         return [(plan, extras)]
     copy = Plan(plan.kind, f"{plan.dedup_key}:email", now, only_channel=Channel.EMAIL)

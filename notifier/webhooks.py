@@ -70,11 +70,13 @@ def twilio_router(current: Callable[[], Runtime]) -> APIRouter:
     async def inbound(
         request: Request, x_twilio_signature: Annotated[str | None, Header()] = None
     ) -> Response:
-        """A customer wrote to us: STOP/START/HELP, or anything else (opens the WhatsApp window)."""
+        """A customer wrote to us: STOP/START/HELP, or anything else (a handoff to a person);
+        any message opens the WhatsApp window."""
         runtime = current()
         form = await _verified_form(request, runtime, x_twilio_signature)
+        sid = form.get("MessageSid") or form.get("SmsSid")
         reply = await run_in_threadpool(
-            handle_inbound, runtime, form.get("From", ""), form.get("Body", "")
+            handle_inbound, runtime, form.get("From", ""), form.get("Body", ""), sid
         )
         return _twiml(reply)
 

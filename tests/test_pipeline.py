@@ -11,7 +11,7 @@ import notifier
 from notifier import delivery
 from notifier.db import session_scope
 from notifier.errors import InvalidEvent
-from notifier.models import Event, Notification
+from notifier.models import Customer, Event, Notification
 from notifier.runtime import Runtime, build_runtime
 from notifier.timeline import message_records
 from tests.conftest import (
@@ -206,3 +206,23 @@ def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded:
     delivery.deliver(embedded, planned[0])
     assert kinds(embedded) == ["order_confirmed"]
     assert process_event(embedded, row, hand_over=False) == []  # sent: nothing left to give
+
+
+def test_a_customer_met_twice_in_one_batch_takes_the_later_details(embedded: Runtime) -> None:
+    from notifier.processing import process_event
+
+    holding = HoldingDispatcher()
+    embedded.dispatcher = holding
+    delivered = example("shipment_delivered") | {"customer": {"id": "cus-100"}}
+    delivered["customer"]["phone"] = "+525598765432"
+    publish_all(embedded, [example("order_placed"), example("shipment_in_transit"), delivered])
+    process_event(embedded, holding.tasks[-1][1])  # all three in one transaction
+    with session_scope(embedded.db_url) as session:
+        customer = session.get(Customer, "cus-100")
+        assert customer is not None and customer.phone == "+525598765432"
+        assert customer.name == "Ana Pérez"  # what the later event did not say is kept
+    records = message_records(embedded.db_url, order_id="ord-5001")
+    assert [r["kind"] for r in records if r["status"] == "queued"] == [
+        "order_confirmed",
+        "order_delivered",
+    ]

@@ -92,11 +92,11 @@ def test_out_of_stock_after_shipping_is_stale() -> None:
     assert decide(shipped, event("item_out_of_stock"), NOW, POLICY).stale
 
 
-def test_pending_payment_does_not_confirm_the_order() -> None:
+def test_pending_payment_tells_how_to_pay_instead_of_confirming_the_order() -> None:
     raw = example("order_placed")
     raw["payment"] = {"status": "pending", "method": "oxxo"}
     decision = decide(OrderState(), parse_event_object(raw), NOW, POLICY)
-    assert decision.plans == []
+    assert [plan.kind for plan in decision.plans] == [Kind.PAYMENT_PENDING]
     assert decision.new_status is OrderStatus.PAYMENT_PENDING
 
 

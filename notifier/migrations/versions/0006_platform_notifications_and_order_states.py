@@ -1,7 +1,7 @@
 """platform notifications and order states
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 00:07:18.994424
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import notifier.db
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
