@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -74,7 +75,12 @@ class Reconcilable(Protocol):
     """A channel that can tell whether a send with an unknown outcome went through."""
 
     def find_sent(
-        self, to: str, body: str | None, since: datetime, until: datetime
+        self,
+        to: str,
+        body: str | None,
+        since: datetime,
+        until: datetime,
+        exclude: Collection[str] = frozenset(),
     ) -> Receipt | None: ...
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,11 +164,18 @@ class TwilioChannel:
         return Receipt(provider_message_id=created.sid, status=str(created.status or "queued"))
 
     def find_sent(
-        self, to: str, body: str | None, since: datetime, until: datetime
+        self,
+        to: str,
+        body: str | None,
+        since: datetime,
+        until: datetime,
+        exclude: Collection[str] = frozenset(),
     ) -> Receipt | None:
         """After an unknown outcome: the message Twilio created between `since` and `until`
         (the attempt's window) for this recipient, if it did. With `body` the text must match;
-        without (a template message, whose text Twilio renders) recipient and time decide."""
+        without (a template message, whose text Twilio renders, or a send whose worker died
+        before writing anything down) recipient and time decide, and the sids in `exclude`
+        (messages already accounted for) are passed over."""
         try:
             found = self._client.messages.list(
                 to=self._address(to), date_sent_after=since, limit=50
@@ -177,6 +185,7 @@ class TwilioChannel:
         for candidate in found:
             created = candidate.date_created
             in_window = created is None or since <= created <= until
-            if in_window and (body is None or candidate.body == body):
+            mine = candidate.sid not in exclude and (body is None or candidate.body == body)
+            if in_window and mine:
                 return Receipt(provider_message_id=candidate.sid, status=str(candidate.status))
         return None

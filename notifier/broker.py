@@ -29,10 +29,12 @@ FORWARD = "support.forward"
 PLATFORM_FETCH = "platforms.fetch"
 QUEUE = "default"
 
-# A killed worker's unacked messages return after heartbeat_timeout; a maintenance pass must run
-# often enough for that to happen within seconds, not hours (dramatiq's default is 1/1000).
+# A killed worker's unacked messages return after heartbeat_timeout, at the next maintenance pass
+# (a few cheap Redis calls piggybacked on a broker command). dramatiq counts the chance per
+# million commands (its default, 1,000, is one in a thousand); one command in ten makes the pass
+# come within seconds even for idle workers, which poll about once a second.
 HEARTBEAT_TIMEOUT_MS = 15_000
-MAINTENANCE_CHANCE = 100
+MAINTENANCE_CHANCE = 100_000
 
 
 def middleware() -> list[dramatiq.Middleware]:

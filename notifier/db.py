@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Seconds between tries of a transaction that must not be given up lightly (the outcome of a
+# send the provider already took): about half a minute, what a restart or a failover takes.
+RECONNECT_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -99,3 +109,15 @@ def dispose_engines() -> None:
         engine.dispose()
     _ENGINES.clear()
     _FACTORIES.clear()
+
+
+def retrying_on_disconnect(work: Callable[[], T]) -> T:
+    """Run `work` (one whole transaction, safe to run again); while the database cannot be
+    reached, or cuts the connection, try again after each of RECONNECT_WAITS."""
+    for wait in RECONNECT_WAITS:
+        try:
+            return work()
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("database unreachable, trying again in %.1f s: %s", wait, exc.orig)
+            time.sleep(wait)
+    return work()

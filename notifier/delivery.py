@@ -28,7 +28,7 @@ from adapters.base import (
 from adapters.twilio import OPTED_OUT_CODE
 from notifier import holds, metrics, pacing, queries
 from notifier.compose import Draft, compose
-from notifier.db import session_scope
+from notifier.db import retrying_on_disconnect, session_scope
 from notifier.errors import TemplateError, TransientError
 from notifier.followups import CART_KINDS
 from notifier.logs import log_context, set_log_ids
@@ -137,15 +137,20 @@ def _deliver_claimed(
     if job is None or job is UNCLAIMED:
         return job
     outcome = _attempt(runtime, job)
-    with session_scope(runtime.db_url) as session:
-        queries.record_outcome(session, notification_id, outcome.status, outcome.values)
-        if outcome.opted_out and job.customer_id:
-            queries.opt_out(session, job.customer_id, outcome.opted_out)
+    # A send the provider took must not be left `sending` by a database restart.
+    retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
     channel = str(outcome.values.get("channel") or "none")
     metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
     if outcome.retry_after is not None:
         raise TransientError(outcome.values["error"], outcome.retry_after)
     return outcome.status
+
+
+def _record(runtime: Runtime, notification_id: int, job: Job, outcome: Outcome) -> None:
+    with session_scope(runtime.db_url) as session:
+        queries.record_outcome(session, notification_id, outcome.status, outcome.values)
+        if outcome.opted_out and job.customer_id:
+            queries.opt_out(session, job.customer_id, outcome.opted_out)
 
 
 def _claim(runtime: Runtime, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:

@@ -394,6 +394,7 @@ def claim_stale_sending(session: Session, cutoff: datetime, now: datetime, limit
                 Notification.body,
                 Notification.history,
                 Notification.updated_at,
+                Notification.customer_id,
             )
             .where(
                 Notification.status == NotificationStatus.SENDING,
@@ -438,14 +439,19 @@ def _touch(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 
 def mark_sent(
-    session: Session, notification_id: int, provider_id: str | None, now: datetime
+    session: Session,
+    notification_id: int,
+    provider_id: str | None,
+    now: datetime,
+    route: dict[str, Any] | None = None,
 ) -> None:
-    """The provider had taken the message after all."""
+    """The provider had taken the message after all (`route`: its channel and recipient)."""
     record_outcome(
         session,
         notification_id,
         NotificationStatus.SENT,
-        {"provider_message_id": provider_id, "sent_at": now, "error": None, "updated_at": now},
+        {"provider_message_id": provider_id, "sent_at": now, "error": None, "updated_at": now}
+        | (route or {}),
     )
 
 
@@ -670,3 +676,18 @@ def swap_platform_status(session: Session, platform: str, order_id: str, status:
     previous = state.status or None
     state.status = status
     return previous
+
+
+def provider_ids_of_customer(session: Session, customer_id: str) -> frozenset[str]:
+    """The provider ids of every message recorded for this customer."""
+    query = select(Notification.provider_message_id).where(
+        Notification.customer_id == customer_id, Notification.provider_message_id.is_not(None)
+    )
+    return frozenset(sid for sid in session.execute(query).scalars() if sid)
+
+
+def append_history(session: Session, notification_id: int, entry: dict[str, Any]) -> None:
+    """Add an entry to a message's history (the reconciler's findings)."""
+    notification = session.get(Notification, notification_id, with_for_update=True)
+    if notification is not None:
+        notification.history = [*(notification.history or []), entry]

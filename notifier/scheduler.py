@@ -11,6 +11,9 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import redis
+from dramatiq.errors import BrokerConnectionError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from notifier import broker, delays, planning, platform_intake, queries, support, watch, winback
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# The database or the broker is down or restarting: the next pass tries again.
+UNREACHABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError,
+               BrokerConnectionError)  # fmt: skip
 
 
 def tick(runtime: Runtime, now: datetime | None = None) -> int:
@@ -74,10 +80,15 @@ def _check(session: Session, runtime: Runtime, order: Order, now: datetime) -> l
 
 
 def run_forever(runtime: Runtime, interval: float = 5.0) -> None:
-    """`notifier scheduler`: a tick every `interval` seconds until interrupted."""
+    """`notifier scheduler`: a tick every `interval` seconds until interrupted; a pass that
+    cannot reach the database or the broker is logged, and the loop goes on."""
     log.info("scheduler started, a pass every %.1f s", interval)
     while True:
-        handed = tick(runtime)
-        if handed:
-            log.info("handed %d due messages to delivery", handed)
+        try:
+            handed = tick(runtime)
+        except UNREACHABLE as exc:
+            log.warning("scheduler pass failed, next in %.1f s: %s", interval, exc)
+        else:
+            if handed:
+                log.info("handed %d due messages to delivery", handed)
         time.sleep(interval)

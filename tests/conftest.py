@@ -30,7 +30,7 @@ from notifier.config import Settings
 from notifier.db import dispose_engines, get_engine
 from notifier.runtime import Runtime, build_runtime
 
-pytest_plugins = ["tests.providers"]
+pytest_plugins = ["tests.providers", "tests.faults"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -7,6 +7,7 @@ Twilio's own client expects Twilio to answer.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -413,3 +414,16 @@ def test_webhook_forms_carry_twilios_fields() -> None:
     assert inbound["From"] == WHATSAPP_TO and inbound["To"] == DEFAULT_FROM
     assert inbound["WaId"] == TO.lstrip("+") and inbound["NumMedia"] == "0"
     assert inbound["MessageSid"].startswith("SM") and inbound["Body"] == "Hola"
+
+
+def test_an_outage_fails_every_create_in_turn_until_it_ends(
+    fake: FakeTwilio, client: Client, http: FakeRoutedHttpClient
+) -> None:
+    ends = fake.outage(0.5, retry_after=3)
+
+    codes = [create_error(client, to=TO, from_=DEFAULT_FROM, body="x").code for _ in range(3)]
+    assert codes == [20429, 20500, 20429]
+    assert http._test_only_last_response.headers["Retry-After"] == "3"
+    time.sleep(max(0.0, ends - time.monotonic()))
+    assert send(client).sid.startswith("SM")
+    assert [a.accepted for a in fake.attempts] == [False, False, False, True]

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import redis
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 import notifier
+from notifier import scheduler
 from notifier.db import session_scope
-from notifier.models import Kind, Notification, NotificationStatus
+from notifier.models import Event, EventStatus, Kind, Notification, NotificationStatus
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
@@ -127,3 +133,64 @@ def test_events_the_broker_lost_are_handed_over_again_after_the_grace(sqlite_url
     [record] = [r for r in message_records(runtime.db_url, order_id="ord-5001")
                 if r["status"] == "sent"]  # fmt: skip
     assert record["kind"] == "order_confirmed"
+
+
+class Stop(Exception):
+    pass
+
+
+def test_scheduler_loop_outlives_a_database_or_broker_outage(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes: list[BaseException | int] = [
+        OperationalError("SELECT 1", {}, Exception("server closed the connection")),
+        redis.ConnectionError("Connection refused"),
+        3,
+        Stop(),
+    ]
+    passes: list[BaseException | int] = []
+
+    def one_pass(_runtime: Runtime, _now: datetime | None = None) -> int:
+        passes.append(outcome := outcomes.pop(0))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(scheduler, "tick", one_pass)
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+
+    with pytest.raises(Stop):
+        scheduler.run_forever(runtime, interval=0.01)
+    assert len(passes) == 4
+
+
+def test_one_tick_hands_back_every_forgotten_message_and_event_not_just_a_batch(
+    runtime: Runtime,
+) -> None:
+    long_ago = NOW - timedelta(hours=1)
+    with session_scope(runtime.db_url) as session:
+        session.execute(
+            insert(Notification),
+            [
+                {"dedup_key": f"lost:{n}", "kind": Kind.ORDER_CONFIRMED, "order_id": f"o-{n}",
+                 "event_id": "evt-lost", "status": NotificationStatus.QUEUED, "due_at": long_ago,
+                 "updated_at": long_ago, "context": {}}
+                for n in range(450)
+            ],
+        )  # fmt: skip
+        session.execute(
+            insert(Event),
+            [
+                {"event_id": f"evt-lost-{n}", "type": "order.placed", "occurred_at": long_ago,
+                 "order_id": f"o-{n}", "payload": {}, "status": EventStatus.RECEIVED,
+                 "received_at": long_ago, "enqueued_at": long_ago}
+                for n in range(450)
+            ],
+        )  # fmt: skip
+    holding = HoldingDispatcher()
+    runtime.dispatcher = holding
+
+    tick(runtime, NOW)
+
+    kinds = Counter(task for task, _ in holding.tasks)
+    assert kinds == Counter({"notifications.deliver": 450, "events.process": 450})

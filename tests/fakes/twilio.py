@@ -21,7 +21,8 @@ without a Twilio code, and no usual one for its status, is answered as plain tex
 proxy would: the client then sets ``.code`` to the HTTP status.
 
 Failures are injected while the server runs, from any thread: :meth:`FakeTwilio.fail_next`,
-:meth:`~FakeTwilio.fail_randomly`, :meth:`~FakeTwilio.fail_for_numbers` and
+:meth:`~FakeTwilio.fail_randomly`, :meth:`~FakeTwilio.fail_for_numbers`,
+:meth:`~FakeTwilio.outage` (every create fails for a while) and
 :meth:`~FakeTwilio.hang_next` (which creates the message first, then answers late: the client
 times out though Twilio has the message, which is what reconciliation must cope with).
 
@@ -169,6 +170,20 @@ class _Reply:
     content_type: str = "application/json; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+
+
+@dataclass
+class _Outage:
+    until: float  # time.monotonic()
+    failures: tuple[Failure, ...]
+    answered: int = 0
+
+    def draw(self, now: float) -> Failure | None:
+        if now >= self.until:
+            return None
+        failure = self.failures[self.answered % len(self.failures)]
+        self.answered += 1
+        return failure
 
 
 @dataclass
@@ -390,6 +405,7 @@ class FakeTwilio:
         self._hangs: deque[float] = deque()
         self._numbers: dict[str, Failure] = {}
         self._random: _RandomFailures | None = None
+        self._outage: _Outage | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -480,6 +496,26 @@ class FakeTwilio:
             for number, (status, code) in failures.items():
                 self._numbers[number] = Failure(status, code)
 
+    def outage(
+        self,
+        seconds: float,
+        choices: Sequence[tuple[int, int | None]] = ((429, 20429), (500, None)),
+        retry_after: int | None = None,
+    ) -> float:
+        """Every valid create fails for the next ``seconds``, taking ``choices`` ((status,
+        code) pairs) in turn; 429s carry ``Retry-After`` when given. Numbers set to fail and
+        queued failures still come first. Returns when it ends, as ``time.monotonic()``."""
+        if seconds <= 0 or not choices:
+            raise ValueError("an outage lasts a positive time and fails in at least one way")
+        failures = tuple(
+            Failure(status, code, retry_after=retry_after if status == 429 else None)
+            for status, code in choices
+        )
+        with self._lock:  # a create received from now on is refused (see `_injected`)
+            until = time.monotonic() + seconds
+            self._outage = _Outage(until, failures)
+        return until
+
     def hang_next(self, n: int, seconds: float) -> None:
         """The next ``n`` creates wait ``seconds`` before answering. A valid one is created
         (recorded, with its sid, and fetchable) *before* the wait, as when Twilio has the
@@ -511,6 +547,7 @@ class FakeTwilio:
             self._hangs.clear()
             self._numbers.clear()
             self._random = None
+            self._outage = None
             self._attempts.clear()
             self._stored.clear()
 
@@ -565,6 +602,9 @@ class FakeTwilio:
                 return permanent
             if self._queued:
                 return self._queued.popleft()
+            down = self._outage.draw(time.monotonic()) if self._outage is not None else None
+            if down is not None:
+                return down
             return self._random.draw() if self._random is not None else None
 
     def _create(

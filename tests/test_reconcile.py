@@ -1,0 +1,90 @@
+"""A worker that dies between its claim and writing down the outcome leaves a message `sending`
+with no channel or recipient: the reconciler asks the provider by the customer's phone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+import notifier
+from notifier.db import session_scope
+from notifier.models import Notification, NotificationStatus
+from notifier.runtime import Runtime
+from notifier.scheduler import tick
+from notifier.timeline import message_records
+from tests.fakes.twilio import FakeTwilio
+from tests.faults import phone, placed
+
+
+def as_if_its_worker_died_mid_send(runtime: Runtime, order: str) -> None:
+    """Put the message back as a claim leaves it: `sending`, nothing written down."""
+    with session_scope(runtime.db_url) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.order_id == order)
+            .values(status=NotificationStatus.SENDING, channel=None, recipient=None, body=None,
+                    provider_message_id=None, sent_at=None, error=None, history=[],
+                    updated_at=datetime.now(UTC))
+        )  # fmt: skip
+
+
+def record(runtime: Runtime, order: str) -> dict[str, Any]:
+    [found] = message_records(runtime.db_url, order_id=order)
+    return found
+
+
+def test_a_send_the_provider_took_before_its_worker_died_is_found_not_sent_again(
+    live: Runtime, fake_twilio: FakeTwilio
+) -> None:
+    notifier.publish(placed(1, "died"), runtime=live)
+    as_if_its_worker_died_mid_send(live, "ord-died-1")
+
+    tick(live, datetime.now(UTC) + timedelta(minutes=2))
+
+    [accepted] = fake_twilio.messages
+    found = record(live, "ord-died-1")
+    assert (found["status"], found["provider_message_id"]) == ("sent", accepted.sid)
+    assert (found["channel"], found["to"]) == ("sms", phone(1))
+    assert found["history"][-1]["outcome"] == "reconciled"
+
+
+def test_a_send_that_never_reached_the_provider_before_its_worker_died_is_sent_once(
+    live: Runtime, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.fail_next(1, status=500)  # the first try is refused: the provider has nothing
+    live.policy = live.policy.model_copy(
+        update={"retry": live.policy.retry.model_copy(update={"max_attempts": 1})}
+    )
+    notifier.publish(placed(2, "died"), runtime=live)
+    as_if_its_worker_died_mid_send(live, "ord-died-2")
+
+    tick(live, datetime.now(UTC) + timedelta(minutes=2))
+
+    [accepted] = fake_twilio.messages
+    found = record(live, "ord-died-2")
+    assert (found["status"], found["provider_message_id"]) == ("sent", accepted.sid)
+    assert [h["outcome"] for h in found["history"]] == ["requeued", "sent"]
+    assert "does not have it" in found["history"][0]["note"]
+
+
+def test_the_customers_other_message_in_the_same_minute_is_not_taken_for_the_lost_one(
+    live: Runtime, fake_twilio: FakeTwilio
+) -> None:
+    first = placed(3, "died")
+    notifier.publish(first, runtime=live)  # sent and recorded
+    fake_twilio.fail_next(1, status=500)
+    live.policy = live.policy.model_copy(
+        update={"retry": live.policy.retry.model_copy(update={"max_attempts": 1})}
+    )
+    second = placed(3, "again")  # the same customer and phone, another order
+    second["customer"]["id"] = first["customer"]["id"]
+    notifier.publish(second, runtime=live)
+    as_if_its_worker_died_mid_send(live, "ord-again-3")
+
+    tick(live, datetime.now(UTC) + timedelta(minutes=2))
+
+    assert [m.to for m in fake_twilio.messages] == [phone(3), phone(3)]
+    sids = {record(live, order)["provider_message_id"] for order in ("ord-died-3", "ord-again-3")}
+    assert sids == {m.sid for m in fake_twilio.messages}
