@@ -65,7 +65,10 @@ def run(runtime: Runtime, first: int, count: int) -> None:
     for start in range(0, count, 100):
         store_and_enqueue(runtime, batch[start : start + 100])
     for _, row_id in list(collected.tasks):
-        for notification_id in processing.process_event(runtime, row_id, hand_over=False):
+        planned = processing.process_event_here(runtime, row_id)
+        for claimed in planned.claimed:
+            delivery.send_claimed(runtime, claimed)
+        for notification_id in planned.due_now:
             delivery.deliver(runtime, notification_id)
 
 

@@ -30,8 +30,22 @@ configure_logging()  # dramatiq set up its handlers; make every line JSON
 def process_event(event_row_id: int) -> None:
     """Apply a stored event to its order and plan its messages, then send those due now."""
     runtime = get_runtime()
-    for notification_id in processing.process_event(runtime, event_row_id, hand_over=False):
+    planned = processing.process_event_here(runtime, event_row_id)
+    for claimed in planned.claimed:
+        _send_claimed_here(runtime, claimed)
+    for notification_id in planned.due_now:
         _deliver_here(runtime, notification_id)
+
+
+def _send_claimed_here(runtime: Runtime, claimed: delivery.Claimed) -> None:
+    """A message claimed when it was planned; one that can't go now goes to `deliver`. Should
+    sending fail otherwise, it stays `sending`: the reconciler asks the provider about it."""
+    try:
+        delivery.send_claimed(runtime, claimed)
+    except TransientError as exc:
+        deliver.send_with_options(args=(claimed.notification.id,), delay=_delay_ms(exc))
+    except Exception:
+        log.exception("message %s: sending after processing failed", claimed.notification.id)
 
 
 def _deliver_here(runtime: Runtime, notification_id: int) -> None:

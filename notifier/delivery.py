@@ -33,6 +33,7 @@ from notifier.errors import TemplateError, TransientError
 from notifier.followups import CART_KINDS
 from notifier.logs import log_context, set_log_ids
 from notifier.models import Channel, Customer, Kind, Notification, NotificationStatus, Order
+from notifier.payments import PAYMENT_KINDS
 from notifier.retry import backoff_seconds, gives_up
 from notifier.routing import Contact, Route, Skip, choose_route
 from notifier.views import snapshot
@@ -130,12 +131,44 @@ def _deliver_one(
         return _deliver_claimed(runtime, notification_id, first_of_order)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message inserted already claimed (`sending`, first attempt) by the worker that planned
+    it, with the customer as that worker knew them: it is sent without a claim of its own."""
+
+    notification: Notification
+    customer: Customer | None
+
+
+def claimable_when_planned(kind: Kind, only_channel: Channel | None) -> bool:
+    """True when nothing but the claim stands between planning this message and sending it:
+    a transactional kind, not an email copy, no voucher expiry or fresher facts to check."""
+    return not (
+        kind.is_marketing or only_channel or kind in PAYMENT_KINDS or kind in REFRESHED_KINDS
+    )
+
+
+def send_claimed(runtime: Runtime, claimed: Claimed) -> NotificationStatus:
+    """Send a message its caller claimed when planning it (see `Claimed`); transient failures
+    raise, the message then `queued` for a retry like any other. A worker that dies before the
+    outcome is written leaves it `sending`: the reconciler asks the provider, then re-sends."""
+    notification = claimed.notification
+    ids = {"event_id": notification.event_id, "order_id": notification.order_id}
+    with log_context(message_id=notification.id, **ids):
+        job = _job(runtime, notification, claimed.customer, runtime.clock())
+        return _send_and_record(runtime, notification.id, job)
+
+
 def _deliver_claimed(
     runtime: Runtime, notification_id: int, first_of_order: bool
 ) -> NotificationStatus | _Unclaimed | None:
     job = _claim(runtime, notification_id, first_of_order)
     if job is None or job is UNCLAIMED:
         return job
+    return _send_and_record(runtime, notification_id, job)
+
+
+def _send_and_record(runtime: Runtime, notification_id: int, job: Job) -> NotificationStatus:
     outcome = _attempt(runtime, job)
     # A send the provider took must not be left `sending` by a database restart.
     retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))

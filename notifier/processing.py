@@ -7,16 +7,17 @@ handed to delivery only after the commit. Processing an event twice does nothing
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from notifier import broker, planning, playbook, queries, watch, winback
+from notifier import broker, delivery, planning, playbook, queries, watch, winback
 from notifier.db import session_scope
 from notifier.events import EventIn, parse_event_object
 from notifier.logs import log_context
-from notifier.models import Customer, EventStatus, Order
+from notifier.models import Customer, EventStatus, Notification, NotificationStatus, Order
 from notifier.policy import Policy
 
 if TYPE_CHECKING:
@@ -25,15 +26,51 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True) -> list[int]:
-    """Process a stored event once; the ids of its messages due now, handed to delivery
-    unless `hand_over` is False (the caller then delivers them itself).
+@dataclass
+class Planned:
+    """What processing leaves to send now: queued messages (delivery claims each) and, for a
+    worker that sends them itself, messages inserted already claimed."""
+
+    due_now: list[int] = field(default_factory=list)
+    claimed: list[delivery.Claimed] = field(default_factory=list)
+
+
+def process_event(runtime: Runtime, event_row_id: int) -> list[int]:
+    """Process a stored event once and hand its messages due now to delivery; their ids.
 
     Events of one order are applied in the order they arrived, whatever order the workers
     pick them up in: the order row is locked, and every earlier event of the order that is
-    still waiting is applied first, in the same transaction. When the event was applied
-    already (a worker died after the commit), its messages still queued are due now again.
+    still waiting is applied first, in the same transaction.
     """
+    due_now = _process(runtime, event_row_id, claims=None).due_now
+    for notification_id in due_now:
+        runtime.dispatcher.send(broker.DELIVER, notification_id)
+    return due_now
+
+
+def process_event_here(runtime: Runtime, event_row_id: int) -> Planned:
+    """Process a stored event for a caller that sends its messages itself, right after: the
+    messages of a new order that nothing else has to check are inserted already claimed
+    (`delivery.Claimed`), so sending them costs no claim. When the event was applied already
+    (a worker died after the commit), its messages still queued are due now again."""
+    planned = Planned()
+    found = _process(runtime, event_row_id, claims=planned.claimed)
+    if found.applied:
+        planned.due_now = found.due_now
+    else:
+        planned.due_now = _still_queued(runtime, event_row_id)
+    return planned
+
+
+@dataclass
+class _Applied:
+    due_now: list[int]
+    applied: bool
+
+
+def _process(
+    runtime: Runtime, event_row_id: int, claims: list[delivery.Claimed] | None
+) -> _Applied:
     with session_scope(runtime.db_url) as session:
         order_id = queries.event_order_id(session, event_row_id)
         held = None if order_id is None else queries.hold_order(session, order_id)
@@ -42,24 +79,28 @@ def process_event(runtime: Runtime, event_row_id: int, *, hand_over: bool = True
         else:
             rows = queries.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
-        due_now = _apply_rows(session, rows, held, now, runtime.policy)
-        if not rows and not hand_over:
-            due_now = queries.queued_of_event(session, event_row_id, now)
-    if hand_over:
-        for notification_id in due_now:
-            runtime.dispatcher.send(broker.DELIVER, notification_id)
-    return due_now
+        return _Applied(_apply_rows(session, rows, held, now, runtime.policy, claims), bool(rows))
+
+
+def _still_queued(runtime: Runtime, event_row_id: int) -> list[int]:
+    with session_scope(runtime.db_url) as session:
+        return queries.queued_of_event(session, event_row_id, runtime.clock())
 
 
 def _apply_rows(
-    session: Session, rows: list[Any], held: queries.HeldOrder | None, now: datetime, policy: Policy
+    session: Session,
+    rows: list[Any],
+    held: queries.HeldOrder | None,
+    now: datetime,
+    policy: Policy,
+    claims: list[delivery.Claimed] | None,
 ) -> list[int]:
     """Apply the locked events in order, then write the order and the events' outcomes."""
     due_now: list[int] = []
     outcomes: dict[EventStatus, list[int]] = {}
     order = held.order if held else None
     for row in rows:
-        planned, status = _apply_row(session, row, order, now, policy)
+        planned, status = _apply_row(session, row, order, now, policy, claims)
         due_now += planned
         outcomes.setdefault(status, []).append(row.id)
     if held is not None:
@@ -70,21 +111,32 @@ def _apply_rows(
 
 
 def _apply_row(
-    session: Session, row: Any, order: Order | None, now: datetime, policy: Policy
+    session: Session,
+    row: Any,
+    order: Order | None,
+    now: datetime,
+    policy: Policy,
+    claims: list[delivery.Claimed] | None,
 ) -> tuple[list[int], EventStatus]:
     """Apply one stored event (`row.payload`); the messages due now and what became of it."""
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
-        due_now, stale = apply_event(session, event, now, policy, order)
+        due_now, stale = apply_event(session, event, now, policy, order, claims)
     return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
 
 
 def apply_event(
-    session: Session, event: EventIn, now: datetime, policy: Policy, locked: Order | None = None
+    session: Session,
+    event: EventIn,
+    now: datetime,
+    policy: Policy,
+    locked: Order | None = None,
+    claims: list[delivery.Claimed] | None = None,
 ) -> tuple[list[int], bool]:
     """Update state and plan messages; (ids due now, whether the event was stale).
 
-    `locked` is the event's order when the caller has locked it already."""
+    `locked` is the event's order when the caller has locked it already. With `claims`, the
+    first messages due now of a new order go there, inserted already claimed."""
     customer = _merge_customer(session, event, policy)
     if event.order is None:
         return _apply_without_order(session, event, customer, now, policy), False
@@ -114,7 +166,9 @@ def apply_event(
     if signal is not None:
         plans += watch.delay_plans(session, order, customer, signal, now, policy)
     watch.rewatch(order, policy, now, just_checked=False)
-    return _insert(session, plans, event, order, customer, now), False
+    # no earlier message of a new order can be waiting: its first ones may be claimed at once
+    claims = claims if first_event_of_order else None
+    return _insert(session, plans, event, order, customer, now, claims), False
 
 
 def _apply_without_order(
@@ -136,12 +190,42 @@ def _insert(
     order: Order | None,
     customer: Customer | None,
     now: datetime,
+    claims: list[delivery.Claimed] | None = None,
 ) -> list[int]:
     rows = [
         planning.notification_row(plan, event, order, customer, now, extras)
         for plan, extras in plans
     ]
-    return planning.insert_rows(session, [plan for plan, _ in plans], rows, now)
+    pairs = list(zip([plan for plan, _ in plans], rows, strict=True))
+    if claims is not None:
+        pairs = _claim_leading(session, pairs, customer, now, claims)
+    return planning.insert_rows(
+        session, [plan for plan, _ in pairs], [row for _, row in pairs], now
+    )
+
+
+def _claim_leading(
+    session: Session,
+    pairs: list[tuple[playbook.Plan, dict[str, Any]]],
+    customer: Customer | None,
+    now: datetime,
+    claims: list[delivery.Claimed],
+) -> list[tuple[playbook.Plan, dict[str, Any]]]:
+    """Insert the leading messages due now that need no check but the claim, claimed
+    (`sending`, first attempt), into `claims`; the rest, to insert as usual. Only a leading
+    run: a message planned after one that delivery must check is not sent before it."""
+    rest: list[tuple[playbook.Plan, dict[str, Any]]] = []
+    run = True
+    for plan, row in pairs:
+        due = row["status"] is NotificationStatus.QUEUED
+        run = run and (not due or delivery.claimable_when_planned(plan.kind, plan.only_channel))
+        if not (due and run):
+            rest.append((plan, row))
+            continue
+        row = row | {"status": NotificationStatus.SENDING, "attempts": 1}
+        for new_id in queries.insert_notifications(session, [row]):
+            claims.append(delivery.Claimed(Notification(id=new_id, **row), customer))
+    return rest
 
 
 def _section(model: Any) -> dict[str, Any]:

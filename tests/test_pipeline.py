@@ -193,19 +193,38 @@ def test_events_picked_up_out_of_order_are_applied_in_arrival_order(embedded: Ru
 
 
 def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded: Runtime) -> None:
-    from notifier.processing import process_event
+    from notifier.processing import process_event_here
+
+    publish_all(embedded, [example("order_placed")])  # the order is known: nothing pre-claimed
+    holding = HoldingDispatcher()
+    embedded.dispatcher = holding
+    publish_all(embedded, [example("order_shipped")])
+    [(_, row)] = holding.tasks
+    planned = process_event_here(embedded, row)  # then the worker died
+    assert (len(planned.due_now), planned.claimed) == (1, [])
+    assert process_event_here(embedded, row).due_now == planned.due_now  # the broker's 2nd try
+    assert len(holding.tasks) == 1  # nothing was handed over: the caller delivers
+    delivery.deliver(embedded, planned.due_now[0])
+    assert kinds(embedded) == ["order_confirmed", "order_shipped"]
+    assert process_event_here(embedded, row).due_now == []  # sent: nothing left to give
+
+
+def test_a_new_orders_first_message_is_planned_claimed_and_sent_without_a_claim(
+    embedded: Runtime,
+) -> None:
+    from notifier.processing import process_event_here
 
     holding = HoldingDispatcher()
     embedded.dispatcher = holding
     publish_all(embedded, [example("order_placed")])
-    [(_, row)] = holding.tasks
-    planned = process_event(embedded, row, hand_over=False)  # then the worker died
-    assert len(planned) == 1
-    assert process_event(embedded, row, hand_over=False) == planned  # the broker's second try
-    assert len(holding.tasks) == 1  # nothing was handed over: the caller delivers
-    delivery.deliver(embedded, planned[0])
+    planned = process_event_here(embedded, holding.tasks[0][1])
+    [claimed] = planned.claimed
+    assert planned.due_now == []
+    [record] = message_records(embedded.db_url, order_id="ord-5001")
+    assert (record["kind"], record["status"]) == ("order_confirmed", "sending")
+    assert delivery.send_claimed(embedded, claimed) == "sent"
     assert kinds(embedded) == ["order_confirmed"]
-    assert process_event(embedded, row, hand_over=False) == []  # sent: nothing left to give
+    assert process_event_here(embedded, holding.tasks[0][1]).due_now == []  # nothing queued
 
 
 def test_a_customer_met_twice_in_one_batch_takes_the_later_details(embedded: Runtime) -> None:

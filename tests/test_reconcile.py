@@ -88,3 +88,25 @@ def test_the_customers_other_message_in_the_same_minute_is_not_taken_for_the_los
     assert [m.to for m in fake_twilio.messages] == [phone(3), phone(3)]
     sids = {record(live, order)["provider_message_id"] for order in ("ord-died-3", "ord-again-3")}
     assert sids == {m.sid for m in fake_twilio.messages}
+
+
+def test_a_message_claimed_when_planned_whose_worker_died_before_sending_is_sent_once(
+    live: Runtime, fake_twilio: FakeTwilio
+) -> None:
+    from notifier.processing import process_event_here
+    from tests.test_pipeline import HoldingDispatcher
+
+    holding = HoldingDispatcher()
+    inline, live.dispatcher = live.dispatcher, holding
+    notifier.publish(placed(4, "died"), runtime=live)
+    [(_, row)] = holding.tasks
+    assert len(process_event_here(live, row).claimed) == 1  # then its worker died
+    assert record(live, "ord-died-4")["status"] == "sending"
+    live.dispatcher = inline
+
+    tick(live, datetime.now(UTC) + timedelta(minutes=2))
+
+    [accepted] = fake_twilio.messages
+    found = record(live, "ord-died-4")
+    assert (found["status"], found["provider_message_id"]) == ("sent", accepted.sid)
+    assert [h["outcome"] for h in found["history"]] == ["requeued", "sent"]
