@@ -14,6 +14,7 @@ the work.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -72,18 +73,30 @@ def sweep_events(runtime: Runtime, now: datetime) -> int:
     """Hand stored events that are still waiting long after they were enqueued to the broker
     again (a flushed or restarted Redis lost them); processing twice does nothing twice.
     Batch after batch: a lost queue can hold thousands."""
-    handed = 0
-    while True:
-        with session_scope(runtime.db_url) as session:
-            ids = queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
-        for event_row_id in ids:
-            runtime.dispatcher.send(broker.PROCESS_EVENT, event_row_id)
-        handed += len(ids)
-        if len(ids) < BATCH:
-            break
+
+    def claim(session: Session) -> list[int]:
+        return queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
+
+    handed = _hand_over_in_batches(runtime, claim, broker.PROCESS_EVENT)
     if handed:
         log.warning("handed %d waiting events to the broker again", handed)
     return handed
+
+
+def _hand_over_in_batches(
+    runtime: Runtime, claim: Callable[[Session], list[int]], task: str
+) -> int:
+    """Claim rows batch after batch (each claim its own transaction) and hand each to `task`;
+    how many."""
+    handed = 0
+    while True:
+        with session_scope(runtime.db_url) as session:
+            ids = claim(session)
+        for row_id in ids:
+            runtime.dispatcher.send(task, row_id)
+        handed += len(ids)
+        if len(ids) < BATCH:
+            return handed
 
 
 def reconcile(runtime: Runtime, now: datetime) -> int:
@@ -110,15 +123,11 @@ def reconcile(runtime: Runtime, now: datetime) -> int:
 def hand_forgotten(runtime: Runtime, now: datetime) -> int:
     """Hand due `queued` messages nobody touched for QUEUED_GRACE (their broker message was
     lost) to delivery again, batch after batch; the claim makes a second copy harmless."""
-    handed = 0
-    while True:
-        with session_scope(runtime.db_url) as session:
-            ids = queries.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
-        for notification_id in ids:
-            runtime.dispatcher.send(broker.DELIVER, notification_id)
-        handed += len(ids)
-        if len(ids) < BATCH:
-            break
+
+    def claim(session: Session) -> list[int]:
+        return queries.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
+
+    handed = _hand_over_in_batches(runtime, claim, broker.DELIVER)
     if handed:
         log.warning("handed %d forgotten queued messages to delivery again", handed)
     return handed
