@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier.models import (
@@ -22,15 +21,9 @@ from notifier.models import (
     OrderStatus,
     SupportForward,
 )
+from notifier.queries import insert_ignoring_conflicts
 
 SENT = (NotificationStatus.SENT, NotificationStatus.DELIVERED)
-
-
-def _insert_or_skip(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).values(**values).on_conflict_do_nothing()
 
 
 def open_handoff(session: Session, open_key: str) -> Handoff | None:
@@ -41,7 +34,7 @@ def open_handoff(session: Session, open_key: str) -> Handoff | None:
 
 def insert_handoff(session: Session, values: dict[str, Any]) -> int | None:
     """Open a conversation; None when one is already open under the same key."""
-    statement = _insert_or_skip(session, Handoff, values).returning(Handoff.id)
+    statement = insert_ignoring_conflicts(session, Handoff).values(**values).returning(Handoff.id)
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -98,7 +91,11 @@ def release_held(session: Session, customer_id: str, why: str, now: datetime) ->
 
 def insert_forward(session: Session, values: dict[str, Any]) -> int | None:
     """Plan one delivery to support; None when it was planned already."""
-    statement = _insert_or_skip(session, SupportForward, values).returning(SupportForward.id)
+    statement = (
+        insert_ignoring_conflicts(session, SupportForward)
+        .values(**values)
+        .returning(SupportForward.id)
+    )
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -156,7 +153,7 @@ def claim_job_run(session: Session, job: str, run_key: str, now: datetime) -> bo
     if session.execute(taken).first() is not None:
         return False
     values = {"job": job, "run_key": run_key, "started_at": now}
-    statement = _insert_or_skip(session, JobRun, values).returning(JobRun.id)
+    statement = insert_ignoring_conflicts(session, JobRun).values(**values).returning(JobRun.id)
     return session.execute(statement).scalar_one_or_none() is not None
 
 

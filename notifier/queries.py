@@ -35,7 +35,7 @@ PENDING = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED)
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
-def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
+def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -44,7 +44,7 @@ def _insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
 
 def insert_event(session: Session, values: dict[str, Any]) -> int | None:
     """Store an event; its row id, or None when that event_id was already stored."""
-    statement = _insert_ignoring_conflicts(session, Event).values(**values).returning(Event.id)
+    statement = insert_ignoring_conflicts(session, Event).values(**values).returning(Event.id)
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -468,7 +468,7 @@ def requeue(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 def insert_compensation(session: Session, values: dict[str, Any]) -> None:
     """Store an offer; a concurrent one for the same order and tier wins quietly."""
-    session.execute(_insert_ignoring_conflicts(session, Compensation).values(**values))
+    session.execute(insert_ignoring_conflicts(session, Compensation).values(**values))
 
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
@@ -611,7 +611,7 @@ def insert_platform_notification(
         "enqueued_at": now,
     }
     statement = (
-        _insert_ignoring_conflicts(session, PlatformNotification)
+        insert_ignoring_conflicts(session, PlatformNotification)
         .values(**values)
         .returning(PlatformNotification.id)
     )
@@ -664,7 +664,7 @@ def claim_waiting_platform_notifications(
 def swap_platform_status(session: Session, platform: str, order_id: str, status: str) -> str | None:
     """Record the status a platform now reports for an order; the one recorded before (None
     the first time). The row is locked, so two updates of one order take turns."""
-    ensure = _insert_ignoring_conflicts(session, PlatformOrderState).values(
+    ensure = insert_ignoring_conflicts(session, PlatformOrderState).values(
         platform=platform, order_id=order_id, status="", updated_at=utcnow()
     )
     session.execute(ensure)
