@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,16 @@ REDIS_URL = os.environ.get("NOTIFIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = ("notifications", "events", "orders", "customers", "platform_notifications",
           "platform_order_states", "support_forwards", "handoffs", "job_runs")  # fmt: skip
+
+
+class Clock:
+    """A clock the test moves: set `now`, and the runtime built with it reads that time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def unavailable(what: str, why: Exception) -> None:

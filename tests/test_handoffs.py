@@ -29,6 +29,7 @@ from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
 from tests.conftest import (
+    Clock,
     WorkerStarter,
     answers,
     app_env,
@@ -48,19 +49,9 @@ PHONE = "+525512345678"
 QUESTION = "¿dónde está mi pedido?"
 
 
-class Clock:
-    """A clock the test moves: Tuesday 10 November 2026, 10:00 in Mexico City (office hours)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 10, 10, 0, tzinfo=MX)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 11, 10, 10, 0, tzinfo=MX))
 
 
 @pytest.fixture

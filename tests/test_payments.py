@@ -20,7 +20,7 @@ from notifier.policy import PaymentReminders, Policy
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import app_env, example, notifier_command, settings_for
+from tests.conftest import Clock, app_env, example, notifier_command, settings_for
 
 MX = ZoneInfo("America/Mexico_City")
 PLACED = datetime(2026, 11, 10, 10, 0, tzinfo=MX)
@@ -28,17 +28,9 @@ EXPIRES = PLACED + timedelta(hours=72)
 LEADS = PaymentReminders()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = PLACED
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(PLACED)
 
 
 @pytest.fixture

@@ -15,24 +15,14 @@ from notifier.models import Compensation
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import example, settings_for
+from tests.conftest import Clock, example, settings_for
 
 MX = ZoneInfo("America/Mexico_City")
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 10, 9, 0, tzinfo=MX)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 11, 10, 9, 0, tzinfo=MX))
 
 
 @pytest.fixture

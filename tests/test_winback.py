@@ -20,24 +20,16 @@ from notifier.policy import Incentive, Policy, Winback
 from notifier.runtime import Runtime, build_runtime
 from notifier.scheduler import tick
 from notifier.timeline import message_records
-from tests.conftest import example, settings_for
+from tests.conftest import Clock, example, settings_for
 
 MX = ZoneInfo("America/Mexico_City")
 TODAY = datetime(2026, 11, 10, 10, 0, tzinfo=MX)
 RULES = Winback()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = TODAY
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(TODAY)
 
 
 def shop_for(url: str, clock: Clock) -> Runtime:
