@@ -27,10 +27,14 @@ import redis
 from sqlalchemy import create_engine, text
 
 from notifier import migrate
+from notifier.config import Settings
 from notifier.ingest import store_and_enqueue, validate
 from notifier.runtime import Runtime
 from notifier.timeline import message_records
 from tests.conftest import ROOT, app_env, example, notifier_command, stop, unavailable
+from tests.fakes.smtp import FakeSmtp
+from tests.fakes.twilio import FakeTwilio
+from tests.providers import provider_env, provider_settings
 
 # The shipped retry policy (6 attempts, 2 s doubling); no rate limit worth waiting for.
 FAULT_POLICY = """
@@ -317,10 +321,18 @@ def supervise(tmp_path: Path) -> Iterator[list[Supervisor]]:
         supervisor.log.close()
 
 
-def supervisor(
-    made: list[Supervisor], tmp_path: Path, database_url: str, broker_url: str, **extra: str
-) -> Supervisor:
-    """A supervisor whose processes use these servers and settings; logs in worker.log."""
+def fault_settings(
+    tmp_path: Path, database_url: str, broker_url: str, twilio: FakeTwilio, smtp: FakeSmtp
+) -> Settings:
+    """Settings that send through the fakes with the fault tests' policy (written here)."""
+    policy = tmp_path / "notifier.toml"
+    policy.write_text(FAULT_POLICY)
+    return provider_settings(database_url, twilio, smtp, policy, broker_url=broker_url)
+
+
+def supervisor(made: list[Supervisor], tmp_path: Path, settings: Settings) -> Supervisor:
+    """A supervisor whose processes use these settings; logs in worker.log."""
     log = (tmp_path / "worker.log").open("ab")
-    made.append(Supervisor(app_env(database_url, broker_url, **extra), log))
+    env = app_env(settings.database_url, settings.broker_url, **provider_env(settings))
+    made.append(Supervisor(env, log))
     return made[-1]

@@ -18,8 +18,8 @@ from tests.conftest import wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio
 from tests.faults import (
-    FAULT_POLICY,
     Supervisor,
+    fault_settings,
     phone,
     placed,
     publish_batches,
@@ -27,7 +27,6 @@ from tests.faults import (
     statuses,
     supervisor,
 )
-from tests.providers import provider_env, provider_settings
 
 pytestmark = pytest.mark.faults
 
@@ -49,10 +48,8 @@ def test_three_sigkills_of_worker_processes_lose_no_message_and_duplicate_at_mos
     fake_smtp: FakeSmtp,
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "notifier.toml"
-    policy.write_text(FAULT_POLICY)
-    settings = provider_settings(postgres_url, fake_twilio, fake_smtp, policy, broker_url=redis_url)
-    processes = supervisor(supervise, tmp_path, postgres_url, redis_url, **provider_env(settings))
+    settings = fault_settings(tmp_path, postgres_url, redis_url, fake_twilio, fake_smtp)
+    processes = supervisor(supervise, tmp_path, settings)
     processes.start_workers(2, processes=1)  # two `notifier worker`s of one process each
     processes.start_scheduler(interval=1.0)
     producer = build_runtime(settings)

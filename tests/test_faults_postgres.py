@@ -14,9 +14,9 @@ from tests.conftest import wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio
 from tests.faults import (
-    FAULT_POLICY,
     OwnPostgres,
     Supervisor,
+    fault_settings,
     phone,
     placed,
     publish_batches,
@@ -24,7 +24,6 @@ from tests.faults import (
     statuses,
     supervisor,
 )
-from tests.providers import provider_env, provider_settings
 
 pytestmark = pytest.mark.faults
 
@@ -39,11 +38,9 @@ def test_workers_recover_by_themselves_from_a_postgres_restart_and_nothing_is_lo
     fake_smtp: FakeSmtp,
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "notifier.toml"
-    policy.write_text(FAULT_POLICY)
     db_url = own_postgres.url
-    settings = provider_settings(db_url, fake_twilio, fake_smtp, policy, broker_url=redis_url)
-    processes = supervisor(supervise, tmp_path, db_url, redis_url, **provider_env(settings))
+    settings = fault_settings(tmp_path, db_url, redis_url, fake_twilio, fake_smtp)
+    processes = supervisor(supervise, tmp_path, settings)
     processes.start_workers(1, processes=2)
     processes.start_scheduler(interval=1.0)
     producer = build_runtime(settings)

@@ -16,8 +16,8 @@ from notifier.runtime import build_runtime
 from tests.conftest import WorkerStarter, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import Failure, FakeTwilio
-from tests.faults import FAULT_POLICY, phone, placed, publish_batches, report, statuses
-from tests.providers import provider_env, provider_settings
+from tests.faults import fault_settings, phone, placed, publish_batches, report, statuses
+from tests.providers import provider_env
 
 pytestmark = pytest.mark.faults
 
@@ -36,9 +36,7 @@ def test_after_twenty_seconds_of_429_and_500_every_message_is_sent_exactly_once(
     fake_smtp: FakeSmtp,
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "notifier.toml"
-    policy.write_text(FAULT_POLICY)
-    settings = provider_settings(postgres_url, fake_twilio, fake_smtp, policy, broker_url=redis_url)
+    settings = fault_settings(tmp_path, postgres_url, redis_url, fake_twilio, fake_smtp)
     start_worker(provider_env(settings))
     producer = build_runtime(settings)
     publish_batches(producer, [placed(n, "outage") for n in range(ORDERS)])

@@ -20,13 +20,13 @@ from notifier.db import session_scope
 from notifier.models import Event, EventStatus, Notification, NotificationStatus
 from notifier.reconcile import EVENT_GRACE
 from notifier.runtime import Runtime, build_runtime
-from tests.conftest import app_env, notifier_command, wait_until
+from tests.conftest import notifier_command, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio
 from tests.faults import (
-    FAULT_POLICY,
     OwnRedis,
     Supervisor,
+    fault_settings,
     phone,
     placed,
     publish_batches,
@@ -34,7 +34,6 @@ from tests.faults import (
     statuses,
     supervisor,
 )
-from tests.providers import provider_env, provider_settings
 
 pytestmark = pytest.mark.faults
 
@@ -97,13 +96,8 @@ def test_a_redis_that_restarts_empty_loses_no_event_and_no_message(
     fake_smtp: FakeSmtp,
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "notifier.toml"
-    policy.write_text(FAULT_POLICY)
-    settings = provider_settings(
-        postgres_url, fake_twilio, fake_smtp, policy, broker_url=own_redis.url
-    )
-    env = provider_env(settings)
-    processes = supervisor(supervise, tmp_path, postgres_url, own_redis.url, **env)
+    settings = fault_settings(tmp_path, postgres_url, own_redis.url, fake_twilio, fake_smtp)
+    processes = supervisor(supervise, tmp_path, settings)
     processes.start_workers(1, processes=2)
     processes.start_scheduler(interval=1.0)
     producer = build_runtime(settings)
@@ -134,7 +128,7 @@ def test_a_redis_that_restarts_empty_loses_no_event_and_no_message(
     swept = time.monotonic()
     tick = subprocess.run(
         notifier_command("tick", "--now", later.isoformat()),
-        env=app_env(postgres_url, own_redis.url, **env), capture_output=True, text=True,
+        env=processes.env, capture_output=True, text=True,
         timeout=120, check=True,
     )  # fmt: skip
     wait_until(lambda: statuses(postgres_url) == Counter({"sent": ORDERS}), timeout=120,
