@@ -1,1 +1,4 @@
-"""Channel adapters: how a rendered message leaves the building. Imports nothing from notifier."""
+"""Adapters to the outside world: channels send, platforms verify and map.
+
+Imports nothing from notifier.
+"""

@@ -10,7 +10,7 @@ import os
 import dramatiq
 import redis
 
-from notifier.broker import make_redis_broker
+from notifier.workers.broker import make_redis_broker
 
 URL = os.environ["BARE_BROKER_URL"]
 dramatiq.set_broker(make_redis_broker(URL))

@@ -19,9 +19,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.base import OutboundMessage
-from adapters.twilio import Sender, TwilioChannel
-from notifier.ratelimit import KEY_PREFIX, RedisRateLimiter
+from adapters.channels.base import OutboundMessage
+from adapters.channels.twilio import Sender, TwilioChannel
+from notifier.pipeline.ratelimit import KEY_PREFIX, RedisRateLimiter
 from tests.fakes.twilio import FakeTwilio
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -31,11 +31,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from notifier import migrate
-from notifier.broker import make_redis_broker
 from notifier.config import Settings
-from notifier.ingest import store_and_enqueue, validate
-from notifier.runtime import build_runtime
+from notifier.intake.ingest import store_and_enqueue, validate
+from notifier.store import migrate
+from notifier.workers.broker import make_redis_broker
+from notifier.workers.runtime import build_runtime
 from tests.fakes.twilio import FakeTwilio
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -112,7 +112,7 @@ def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str
                "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
                "TWILIO_SMS_FROM": "+15005550006",
                "NOTIFIER_TEMPLATES_DIR": str(ROOT / "templates")}  # fmt: skip
-        workers = start_workers("notifier.actors", env, processes, threads)
+        workers = start_workers("notifier.workers.actors", env, processes, threads)
         time.sleep(3)  # let the workers boot
         runtime = build_runtime(settings)
         sent_at: dict[str, float] = {}
@@ -179,7 +179,7 @@ def main() -> None:
     try:
         ours = run_ours(db_url, args.events, args.processes, args.threads)
     finally:
-        from notifier.db import dispose_engines
+        from notifier.store.db import dispose_engines
 
         dispose_engines()
         drop()

@@ -21,11 +21,11 @@ from sqlalchemy.engine import Engine, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from notifier import migrate
 from notifier.config import Settings
-from notifier.db import get_engine
-from notifier.runtime import build_runtime
-from notifier.scheduler import tick
+from notifier.store import migrate
+from notifier.store.db import get_engine
+from notifier.workers.runtime import build_runtime
+from notifier.workers.scheduler import tick
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from throughput import POLICY, event, fresh_database
 
-from notifier import delivery, processing
 from notifier.config import Settings
-from notifier.db import dispose_engines, get_engine
-from notifier.ingest import store_and_enqueue, validate
-from notifier.runtime import Runtime, build_runtime
+from notifier.intake.ingest import store_and_enqueue, validate
+from notifier.pipeline import deliver, process
+from notifier.store.db import dispose_engines, get_engine
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 FAKE = "from tests.fakes.twilio import FakeTwilio\nimport time\nfake = FakeTwilio().start()\n"
@@ -65,11 +65,11 @@ def run(runtime: Runtime, first: int, count: int) -> None:
     for start in range(0, count, 100):
         store_and_enqueue(runtime, batch[start : start + 100])
     for _, row_id in list(collected.tasks):
-        planned = processing.process_event_here(runtime, row_id)
+        planned = process.process_event_here(runtime, row_id)
         for claimed in planned.claimed:
-            delivery.send_claimed(runtime, claimed)
+            deliver.send_claimed(runtime, claimed)
         for notification_id in planned.due_now:
-            delivery.deliver(runtime, notification_id)
+            deliver.deliver(runtime, notification_id)
 
 
 def statements_of_one_event(runtime: Runtime, number: int) -> list[str]:

@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from notifier.ingest import Accepted
-    from notifier.runtime import Runtime
+    from notifier.intake.ingest import Accepted
+    from notifier.workers.runtime import Runtime
 
 __all__ = ["publish"]
 
 
 def publish(event: bytes | str | dict[str, Any], *, runtime: Runtime | None = None) -> Accepted:
-    """Validate, store and enqueue one event (see notifier.ingest.publish)."""
-    from notifier.ingest import publish as _publish
+    """Validate, store and enqueue one event (see notifier.intake.ingest.publish)."""
+    from notifier.intake.ingest import publish as _publish
+    from notifier.workers.runtime import get_runtime
 
-    return _publish(event, runtime=runtime)
+    return _publish(runtime or get_runtime(), event)

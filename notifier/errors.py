@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.base import PermanentSendError, TransientSendError
+from adapters.channels.base import PermanentSendError, TransientSendError
 
 
 class NotifierError(Exception):

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from adapters.base import mask_email, mask_phones_in
+from adapters.channels.base import mask_email, mask_phones_in
 
 IDS = ("event_id", "order_id", "message_id")
 _CONTEXT: dict[str, ContextVar[str | int | None]] = {

@@ -26,10 +26,10 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from notifier import migrate
 from notifier.config import Settings
-from notifier.db import dispose_engines, get_engine
-from notifier.runtime import Runtime, build_runtime
+from notifier.store import migrate
+from notifier.store.db import dispose_engines, get_engine
+from notifier.workers.runtime import Runtime, build_runtime
 
 pytest_plugins = ["tests.providers", "tests.faults"]
 
@@ -219,7 +219,7 @@ def app_env(database_url: str, broker_url: str, **extra: str) -> dict[str, str]:
 
 def notifier_command(*args: str) -> list[str]:
     """The installed `notifier` command, run by this interpreter."""
-    return [sys.executable, "-m", "notifier.cli", *args]
+    return [sys.executable, "-m", "notifier.cli.main", *args]
 
 
 WorkerStarter = Callable[[dict[str, str]], subprocess.Popen[bytes]]

@@ -26,11 +26,11 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from notifier import migrate
 from notifier.config import Settings
-from notifier.ingest import store_and_enqueue, validate
-from notifier.runtime import Runtime
-from notifier.timeline import message_records
+from notifier.intake.ingest import store_and_enqueue, validate
+from notifier.store import migrate
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime
 from tests.conftest import ROOT, app_env, example, notifier_command, stop, unavailable
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from notifier.db import session_scope
-from notifier.models import Event, PlatformNotification
+from notifier.store.db import session_scope
+from notifier.store.models import Event, PlatformNotification
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "platforms"
 

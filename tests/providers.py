@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from notifier.config import Settings
-from notifier.runtime import Runtime, build_runtime
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import TEMPLATES
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

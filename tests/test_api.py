@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.db import session_scope
-from notifier.models import Event
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.db import session_scope
+from notifier.store.models import Event
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import (
     INVALID_EVENTS,
     JOURNEY_OUTCOME,

@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 import pytest
 
-from notifier.broker import QUEUE, make_redis_broker
+from notifier.workers.broker import QUEUE, make_redis_broker
 
 pytestmark = pytest.mark.redis
 

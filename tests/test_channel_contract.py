@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.base import (
+from adapters.channels.base import (
     Channel,
     OutboundMessage,
     PermanentSendError,
     TransientSendError,
 )
-from adapters.console import ConsoleChannel
-from adapters.smtp import SmtpChannel
-from adapters.twilio import Sender, TwilioChannel
+from adapters.channels.console import ConsoleChannel
+from adapters.channels.smtp import SmtpChannel
+from adapters.channels.twilio import Sender, TwilioChannel
 from tests.fakes.smtp import FakeSmtp, free_port
 from tests.fakes.twilio import FakeTwilio
 

@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import update
 
 import notifier
-from notifier.db import session_scope
-from notifier.models import Customer, Notification, NotificationStatus
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.store.db import session_scope
+from notifier.store.models import Customer, Notification
+from notifier.store.timeline import message_records
+from notifier.vocabulary import NotificationStatus
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import example
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

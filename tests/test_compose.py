@@ -83,7 +83,7 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def cli_parser() -> argparse.ArgumentParser:
-    from notifier.cli import build_parser
+    from notifier.cli.main import build_parser
 
     return build_parser()
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notifier.delays import OrderFacts, choose_tier, days_late, next_check, on_eta, on_scan
-from notifier.models import OrderStatus
-from notifier.pacing import capped_until, quiet_until
-from notifier.policy import DEFAULT_TIERS, FrequencyCap, LateOrders, QuietHours
+from notifier.decide.delays import OrderFacts, choose_tier, days_late, next_check, on_eta, on_scan
+from notifier.decide.pacing import capped_until, quiet_until
+from notifier.decide.policy import DEFAULT_TIERS, FrequencyCap, LateOrders, QuietHours
+from notifier.vocabulary import OrderStatus
 
 PROMISE = datetime(2026, 11, 15, 2, tzinfo=UTC)
 RULES = LateOrders()

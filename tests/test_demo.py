@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from notifier.demo import run_demo
+from notifier.cli.demo import run_demo
 from tests.conftest import TEMPLATES
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from notifier.contract.events import EVENT_TYPES, parse_event, parse_event_object
 from notifier.errors import InvalidEvent
-from notifier.events import EVENT_TYPES, parse_event, parse_event_object
 from tests.conftest import DATA, example
 
 Mutation = Callable[[dict[str, Any]], None]

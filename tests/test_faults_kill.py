@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from notifier.runtime import build_runtime
-from notifier.timeline import message_records
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import build_runtime
 from tests.conftest import wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

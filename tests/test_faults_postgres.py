@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.runtime import build_runtime
+from notifier.workers.runtime import build_runtime
 from tests.conftest import wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from notifier.db import session_scope
-from notifier.models import Notification
-from notifier.runtime import build_runtime
+from notifier.store.db import session_scope
+from notifier.store.models import Notification
+from notifier.workers.runtime import build_runtime
 from tests.conftest import WorkerStarter, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import Failure, FakeTwilio

@@ -16,10 +16,11 @@ import pytest
 import redis
 from dramatiq.errors import BrokerConnectionError
 
-from notifier.db import session_scope
-from notifier.models import Event, EventStatus, Notification, NotificationStatus
-from notifier.reconcile import EVENT_GRACE
-from notifier.runtime import Runtime, build_runtime
+from notifier.pipeline.reconcile import EVENT_GRACE
+from notifier.store.db import session_scope
+from notifier.store.models import Event, Notification
+from notifier.vocabulary import EventStatus, NotificationStatus
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import notifier_command, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

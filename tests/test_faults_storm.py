@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifier.api import create_app
-from notifier.runtime import Runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime
 from tests.conftest import example
 
 pytestmark = pytest.mark.faults

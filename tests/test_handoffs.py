@@ -19,15 +19,16 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 import notifier
-from notifier import handoffs
-from notifier.api import create_app
-from notifier.callbacks import handle_inbound
-from notifier.db import session_scope
-from notifier.handoffs import HELD
-from notifier.models import ForwardStatus, SupportForward
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.care import handoffs
+from notifier.care.handoffs import HELD
+from notifier.http.app import create_app
+from notifier.pipeline.status import handle_inbound
+from notifier.store.db import session_scope
+from notifier.store.models import SupportForward
+from notifier.store.timeline import message_records
+from notifier.vocabulary import ForwardStatus
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import (
     Clock,
     WorkerStarter,

@@ -12,7 +12,7 @@ import pytest
 
 import notifier
 from notifier.logs import JsonFormatter, log_context
-from notifier.runtime import Runtime
+from notifier.workers.runtime import Runtime
 from tests.conftest import example
 
 

@@ -7,8 +7,8 @@ import json
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifier.api import create_app
-from notifier.runtime import Runtime
+from notifier.http.app import create_app
+from notifier.workers.runtime import Runtime
 from tests.conftest import example, journey
 
 

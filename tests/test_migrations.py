@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from notifier import migrate
-from notifier.db import Base, get_engine
 from notifier.errors import DatabaseNotMigrated
-from notifier.runtime import build_runtime
+from notifier.store import migrate
+from notifier.store.db import Base, get_engine
+from notifier.workers.runtime import build_runtime
 from tests.conftest import fresh_postgres_database, settings_for
 
 

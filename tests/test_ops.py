@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.runtime import Runtime, build_runtime
-from notifier.samples import SAMPLE_EVENT
+from notifier.http.app import create_app
+from notifier.messages.samples import SAMPLE_EVENT
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import TEMPLATES, journey, settings_for
 
 TOKEN = "ops-secret-token"

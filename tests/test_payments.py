@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import notifier
-from notifier.events import parse_event_object
-from notifier.payments import reminder_at, reminders
-from notifier.policy import PaymentReminders, Policy
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.contract.events import parse_event_object
+from notifier.decide.payments import reminder_at, reminders
+from notifier.decide.policy import PaymentReminders, Policy
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import Clock, app_env, example, notifier_command, settings_for
 
 MX = ZoneInfo("America/Mexico_City")

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 import notifier
-from notifier import delivery
-from notifier.db import session_scope
 from notifier.errors import InvalidEvent
-from notifier.models import Customer, Event, Notification
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.pipeline import deliver
+from notifier.store.db import session_scope
+from notifier.store.models import Customer, Event, Notification
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import (
     JOURNEY_OUTCOME,
     example,
@@ -84,7 +84,7 @@ def test_stale_event_fills_in_but_does_not_overwrite_order_details(embedded: Run
     delivered = example("shipment_delivered")
     publish_all(embedded, [example("order_placed"), delivered])
     notifier.publish(example("order_shipped"), runtime=embedded)
-    from notifier.models import Order
+    from notifier.store.models import Order
 
     with session_scope(embedded.db_url) as session:
         order = session.get(Order, "ord-5001")
@@ -179,7 +179,7 @@ class HoldingDispatcher:
 
 
 def test_events_picked_up_out_of_order_are_applied_in_arrival_order(embedded: Runtime) -> None:
-    from notifier.processing import process_event
+    from notifier.pipeline.process import process_event
 
     holding = HoldingDispatcher()
     embedded.dispatcher = holding
@@ -193,7 +193,7 @@ def test_events_picked_up_out_of_order_are_applied_in_arrival_order(embedded: Ru
 
 
 def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded: Runtime) -> None:
-    from notifier.processing import process_event_here
+    from notifier.pipeline.process import process_event_here
 
     publish_all(embedded, [example("order_placed")])  # the order is known: nothing pre-claimed
     holding = HoldingDispatcher()
@@ -204,7 +204,7 @@ def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded:
     assert (len(planned.due_now), planned.claimed) == (1, [])
     assert process_event_here(embedded, row).due_now == planned.due_now  # the broker's 2nd try
     assert len(holding.tasks) == 1  # nothing was handed over: the caller delivers
-    delivery.deliver(embedded, planned.due_now[0])
+    deliver.deliver(embedded, planned.due_now[0])
     assert kinds(embedded) == ["order_confirmed", "order_shipped"]
     assert process_event_here(embedded, row).due_now == []  # sent: nothing left to give
 
@@ -212,7 +212,7 @@ def test_an_event_processed_again_gives_back_its_messages_still_queued(embedded:
 def test_a_new_orders_first_message_is_planned_claimed_and_sent_without_a_claim(
     embedded: Runtime,
 ) -> None:
-    from notifier.processing import process_event_here
+    from notifier.pipeline.process import process_event_here
 
     holding = HoldingDispatcher()
     embedded.dispatcher = holding
@@ -222,13 +222,13 @@ def test_a_new_orders_first_message_is_planned_claimed_and_sent_without_a_claim(
     assert planned.due_now == []
     [record] = message_records(embedded.db_url, order_id="ord-5001")
     assert (record["kind"], record["status"]) == ("order_confirmed", "sending")
-    assert delivery.send_claimed(embedded, claimed) == "sent"
+    assert deliver.send_claimed(embedded, claimed) == "sent"
     assert kinds(embedded) == ["order_confirmed"]
     assert process_event_here(embedded, holding.tasks[0][1]).due_now == []  # nothing queued
 
 
 def test_a_customer_met_twice_in_one_batch_takes_the_later_details(embedded: Runtime) -> None:
-    from notifier.processing import process_event
+    from notifier.pipeline.process import process_event
 
     holding = HoldingDispatcher()
     embedded.dispatcher = holding

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from adapters.platforms.mercadolibre import HIDDEN_CONTACT
-from notifier.api import create_app
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import settings_for
 from tests.fakes.platforms import FakePlatformApi
 from tests.platforms import HeldDispatcher, handed_off, sample, sample_bytes, stored_events

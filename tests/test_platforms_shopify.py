@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import settings_for
 from tests.platforms import base64_hmac, sample, sample_bytes, stored_events, stored_types
 
@@ -218,7 +218,7 @@ def test_a_missing_hmac_is_401(client: TestClient, shop: Runtime) -> None:
 def test_an_unmapped_topic_is_200_ignored_and_logged_once(
     client: TestClient, shop: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="notifier.platform_intake"):
+    with caplog.at_level(logging.INFO, logger="notifier.intake.platforms"):
         for webhook_id in ("wh-1", "wh-2"):
             response = post_json(client, "products/update", {"id": 1}, webhook_id)
             assert response.status_code == 200

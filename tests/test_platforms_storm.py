@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.runtime import Runtime, build_runtime
+from notifier.http.app import create_app
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import settings_for
 from tests.platforms import base64_hmac, sample
 

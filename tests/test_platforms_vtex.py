@@ -11,13 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier import broker, platform_intake, scheduler
-from notifier.api import create_app
 from notifier.errors import TransientError
-from notifier.models import utcnow
-from notifier.platform_intake import fetch_and_ingest
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.intake import platforms
+from notifier.intake.platforms import fetch_and_ingest
+from notifier.store.timeline import message_records
+from notifier.vocabulary import utcnow
+from notifier.workers import broker, scheduler
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import settings_for
 from tests.fakes.platforms import FakePlatformApi
 from tests.platforms import HeldDispatcher, handed_off, sample, stored_events, stored_types
@@ -220,7 +221,7 @@ def test_an_order_of_the_wrong_shape_fails_with_the_reason_instead_of_retrying(
 def test_a_fetch_that_keeps_failing_is_given_up_with_the_reason(
     shop: Runtime, oms: FakePlatformApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(platform_intake, "MAX_FETCH_ATTEMPTS", 2)
+    monkeypatch.setattr(platforms, "MAX_FETCH_ATTEMPTS", 2)
     held = shop.dispatcher = HeldDispatcher()
     post(shop, hook())
     [(_, row_id)] = held.sent

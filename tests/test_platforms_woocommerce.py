@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.runtime import Runtime, build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import settings_for
 from tests.platforms import base64_hmac, sample, sample_bytes, stored_events, stored_types
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from notifier.api import create_app
-from notifier.runtime import build_runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import build_runtime
 from tests.conftest import WorkerStarter, settings_for, wait_until
 from tests.fakes.platforms import FakePlatformApi
 from tests.platforms import handed_off, sample, stored_types

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from notifier.events import EventIn, parse_event_object
-from notifier.models import Kind, OrderStatus
-from notifier.playbook import OrderState, decide, dedup_key
-from notifier.policy import Policy
+from notifier.contract.events import EventIn, parse_event_object
+from notifier.decide.playbook import OrderState, decide, dedup_key
+from notifier.decide.policy import Policy
+from notifier.vocabulary import Kind, OrderStatus
 from tests.conftest import example
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import notifier
-from notifier.db import session_scope
-from notifier.models import Compensation
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.store.db import session_scope
+from notifier.store.models import Compensation
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import Clock, example, settings_for
 
 MX = ZoneInfo("America/Mexico_City")
@@ -155,7 +155,7 @@ def test_an_eta_past_the_promise_sends_one_notice_with_its_tier_and_coupon(
 
 
 def notice_context(engine: Runtime, notification_id: int) -> dict[str, Any]:
-    from notifier.models import Notification
+    from notifier.store.models import Notification
 
     with session_scope(engine.db_url) as session:
         notification = session.get(Notification, notification_id)
@@ -234,7 +234,7 @@ def test_in_transit_updates_come_every_two_days_until_delivery(
 
 
 def test_coupon_codes_are_unique_and_unguessable(engine: Runtime, clock: Clock) -> None:
-    from notifier.compensation import new_code
+    from notifier.decide.compensation import new_code
 
     codes = {new_code("PERDON-") for _ in range(2000)}
     assert len(codes) == 2000

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import notifier
-from notifier.runtime import build_runtime
-from notifier.timeline import message_records
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import build_runtime
 from tests.conftest import WorkerStarter, example, journey, wait_until
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio

@@ -6,7 +6,7 @@ import itertools
 
 import redis
 
-from notifier.ratelimit import LocalRateLimiter, RedisRateLimiter
+from notifier.pipeline.ratelimit import LocalRateLimiter, RedisRateLimiter
 
 
 class RecordingSleep:

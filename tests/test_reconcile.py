@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import update
 
 import notifier
-from notifier.db import session_scope
-from notifier.models import Notification, NotificationStatus
-from notifier.runtime import Runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.store.db import session_scope
+from notifier.store.models import Notification
+from notifier.store.timeline import message_records
+from notifier.vocabulary import NotificationStatus
+from notifier.workers.runtime import Runtime
+from notifier.workers.scheduler import tick
 from tests.fakes.twilio import FakeTwilio
 from tests.faults import phone, placed
 
@@ -93,7 +94,7 @@ def test_the_customers_other_message_in_the_same_minute_is_not_taken_for_the_los
 def test_a_message_claimed_when_planned_whose_worker_died_before_sending_is_sent_once(
     live: Runtime, fake_twilio: FakeTwilio
 ) -> None:
-    from notifier.processing import process_event_here
+    from notifier.pipeline.process import process_event_here
     from tests.test_pipeline import HoldingDispatcher
 
     holding = HoldingDispatcher()

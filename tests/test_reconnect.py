@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import notifier
-from notifier import db, queries
-from notifier.runtime import Runtime
-from notifier.timeline import message_records
+from notifier.store import db, queries
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime
 from tests.conftest import example
 from tests.fakes.twilio import FakeTwilio
 

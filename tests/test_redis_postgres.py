@@ -13,11 +13,12 @@ import pytest
 import redis
 
 import notifier
-from notifier.db import session_scope
-from notifier.models import Event, EventStatus
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.store.db import session_scope
+from notifier.store.models import Event
+from notifier.store.timeline import message_records
+from notifier.vocabulary import EventStatus
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import (
     DATA,
     JOURNEY_OUTCOME,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from notifier.errors import TemplateError
-from notifier.models import Kind
-from notifier.rendering import Renderer, locale_chain
-from notifier.samples import sample_facts
-from notifier.templates_check import check_templates
-from notifier.views import snapshot, template_view
+from notifier.messages.check import check_templates
+from notifier.messages.rendering import Renderer, locale_chain
+from notifier.messages.samples import sample_facts
+from notifier.messages.views import snapshot, template_view
+from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES
 
 
@@ -114,7 +114,7 @@ def test_check_reports_a_broken_template_and_an_sms_over_budget(tmp_path: Path) 
 
 
 def test_the_example_policy_file_loads() -> None:
-    from notifier.policy import load_policy
+    from notifier.decide.policy import load_policy
     from tests.conftest import ROOT
 
     policy = load_policy(ROOT / "notifier.example.toml")
@@ -123,7 +123,7 @@ def test_the_example_policy_file_loads() -> None:
 
 
 def test_a_wrong_policy_key_fails_naming_it(tmp_path: Path) -> None:
-    from notifier.policy import PolicyError, load_policy
+    from notifier.decide.policy import PolicyError, load_policy
 
     path = tmp_path / "notifier.toml"
     path.write_text("[retry]\nmax_atempts = 3\n")

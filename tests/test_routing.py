@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from notifier.models import Channel, Kind
-from notifier.routing import Contact, Route, Skip, choose_route
+from notifier.decide.routing import Contact, Route, Skip, choose_route
+from notifier.vocabulary import Channel, Kind
 
 DEFAULT_ORDER = ["whatsapp", "sms", "email"]
 ALL = frozenset({Channel.SMS, Channel.WHATSAPP, Channel.EMAIL})

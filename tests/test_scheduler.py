@@ -14,12 +14,13 @@ from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 
 import notifier
-from notifier import scheduler
-from notifier.db import session_scope
-from notifier.models import Event, EventStatus, Kind, Notification, NotificationStatus
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.store.db import session_scope
+from notifier.store.models import Event, Notification
+from notifier.store.timeline import message_records
+from notifier.vocabulary import EventStatus, Kind, NotificationStatus
+from notifier.workers import scheduler
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import example, settings_for
 from tests.test_pipeline import HoldingDispatcher
 

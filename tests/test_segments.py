@@ -1,4 +1,4 @@
-"""Tests for notifier.segments against vectors from public SMS segment counters."""
+"""Tests for notifier.messages.segments against vectors from public SMS segment counters."""
 
 import json
 from collections import Counter
@@ -7,7 +7,7 @@ from typing import Literal, NotRequired, TypedDict, cast
 
 import pytest
 
-from notifier.segments import SegmentCount, count_segments, is_gsm7, part_units
+from notifier.messages.segments import SegmentCount, count_segments, is_gsm7, part_units
 
 VECTORS_PATH = Path(__file__).parent / "data" / "sms_segments.json"
 

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from adapters.base import OutboundMessage, PermanentSendError, TransientSendError
-from adapters.smtp import SmtpChannel, classify, parse_smtp_url
+from adapters.channels.base import OutboundMessage, PermanentSendError, TransientSendError
+from adapters.channels.smtp import SmtpChannel, classify, parse_smtp_url
 from tests.fakes.smtp import FakeSmtp, TlsUnavailable, free_port, silent_server
 
 SENDER = "Tienda Ejemplo <pedidos@shop.example.com>"

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.hours import answer_by
-from notifier.models import Kind
-from notifier.policy import PolicyError, Support, load_policy
-from notifier.rendering import Renderer
-from notifier.samples import sample_facts
-from notifier.views import template_view
+from notifier.decide.hours import answer_by
+from notifier.decide.policy import PolicyError, Support, load_policy
+from notifier.messages.rendering import Renderer
+from notifier.messages.samples import sample_facts
+from notifier.messages.views import template_view
+from notifier.vocabulary import Kind
 from tests.conftest import ROOT, TEMPLATES
 
 MX = ZoneInfo("America/Mexico_City")

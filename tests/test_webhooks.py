@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 import notifier
-from notifier.api import create_app
-from notifier.db import session_scope
-from notifier.models import Customer
-from notifier.runtime import Runtime
-from notifier.timeline import message_records
+from notifier.http.app import create_app
+from notifier.store.db import session_scope
+from notifier.store.models import Customer
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime
 from tests.conftest import example
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.twilio import FakeTwilio, inbound_form, sign, status_callback_form

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import notifier
-from notifier import handoffs, winback
-from notifier.db import session_scope
-from notifier.models import Customer
-from notifier.policy import Incentive, Policy, Winback
-from notifier.runtime import Runtime, build_runtime
-from notifier.scheduler import tick
-from notifier.timeline import message_records
+from notifier.care import handoffs
+from notifier.decide import winback
+from notifier.decide.policy import Incentive, Policy, Winback
+from notifier.store.db import session_scope
+from notifier.store.models import Customer
+from notifier.store.timeline import message_records
+from notifier.workers.runtime import Runtime, build_runtime
+from notifier.workers.scheduler import tick
 from tests.conftest import Clock, example, settings_for
 
 MX = ZoneInfo("America/Mexico_City")

@@ -1,0 +1,50 @@
+"""`notifier templates check` and `notifier templates preview`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from notifier.config import Settings
+from notifier.contract.events import parse_event
+from notifier.decide.policy import load_policy
+from notifier.messages.check import SAMPLE_TIMEZONE, check_templates
+from notifier.messages.rendering import Renderer
+from notifier.messages.samples import facts_from_event, sample_facts
+from notifier.messages.views import template_view
+from notifier.vocabulary import Kind
+
+
+def check(settings: Settings) -> int:
+    """Render everything; print a line each and a summary; 1 if anything failed."""
+    renderer = Renderer(settings.templates_dir, settings.default_locale)
+    budget = load_policy(settings.policy_file).sms_max_segments
+    lines = list(check_templates(renderer, budget))
+    failed = [line for line in lines if line.error]
+    for line in lines:
+        print(line)
+    print(f"\n{len(lines)} renders, {len(failed)} failed (SMS budget: {budget} segments)")
+    return 1 if failed else 0
+
+
+def preview(settings: Settings, args: argparse.Namespace) -> int:
+    """Print one kind rendered for a channel and locale, against a sample or an event file."""
+    kind = Kind(args.kind)
+    locale = args.locale or settings.default_locale
+    facts = _facts(args.event, kind)
+    view = template_view(facts, kind, locale, settings.default_timezone or SAMPLE_TIMEZONE)
+    rendered = Renderer(settings.templates_dir, settings.default_locale).render(
+        kind, args.channel, view
+    )
+    if rendered.subject:
+        print(f"Subject: {rendered.subject}\n")
+    print(rendered.text)
+    if rendered.html:
+        print(f"\n--- HTML ---\n{rendered.html}")
+    return 0
+
+
+def _facts(event_file: Path | None, kind: Kind) -> dict[str, object]:
+    if event_file is None:
+        return sample_facts(kind)["full"]
+    return facts_from_event(parse_event(event_file.read_bytes()))

@@ -1,0 +1,99 @@
+"""Planned messages become rows: the facts each one is rendered from, its status and due time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from notifier.contract.events import EventIn
+from notifier.decide import payments
+from notifier.decide.playbook import Plan
+from notifier.decide.policy import Policy
+from notifier.messages.views import snapshot
+from notifier.store import queries
+from notifier.store.models import Customer, Order
+from notifier.vocabulary import Kind, NotificationStatus
+
+
+def customer_facts(customer: Customer | None) -> dict[str, Any]:
+    """The customer as templates know them."""
+    return {"id": customer.id, "name": customer.name} if customer else {}
+
+
+def kind_extras(kind: Kind, event: EventIn, order: Order | None, policy: Policy) -> dict[str, Any]:
+    """The facts a kind needs beyond the order: the cart, its incentive, the review link, the
+    payment voucher."""
+    if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
+        cart = event.cart.model_dump(mode="json", exclude_none=True)
+        incentive = policy.cart_incentive if kind is Kind.CART_REMINDER_2 else None
+        return {"cart": cart, "incentive": incentive.model_dump() if incentive else None}
+    if kind is Kind.REVIEW_REQUEST and order is not None:
+        return {"review_url": review_url(order, policy)}
+    if kind in payments.PAYMENT_KINDS:
+        return payments.extras(event)
+    return {}
+
+
+def review_url(order: Order, policy: Policy) -> str | None:
+    """The policy's review link for the order, else the order's own page."""
+    details = order.details or {}
+    if policy.review_url:
+        number = details.get("number") or order.id
+        return policy.review_url.format(order_id=order.id, order_number=number)
+    status_url: str | None = details.get("status_url")
+    return status_url
+
+
+SCAN = "late-order-scan"  # the cause recorded for messages the scan plans
+
+
+def notification_row(
+    plan: Plan,
+    event: EventIn | None,
+    order: Order | None,
+    customer: Customer | None,
+    now: datetime,
+    extras: dict[str, Any],
+) -> dict[str, Any]:
+    """The row for a planned message, with the snapshot it will be rendered from."""
+    affected = _affected_items(event) if event and plan.kind is Kind.OUT_OF_STOCK else []
+    details = order.details if order else {}
+    shipment = order.shipment if order else {}
+    due_now = not plan.scheduled and plan.due_at <= now
+    return {
+        "dedup_key": plan.dedup_key,
+        "only_channel": plan.only_channel,
+        "kind": plan.kind,
+        "order_id": order.id if order else None,
+        "customer_id": customer.id if customer else None,
+        "cart_id": event.cart.id if event and event.cart else None,
+        "event_id": event.event_id if event else SCAN,
+        "status": NotificationStatus.QUEUED if due_now else NotificationStatus.SCHEDULED,
+        "due_at": plan.due_at,
+        "context": snapshot(customer_facts(customer), details, shipment, affected, **extras),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _affected_items(event: EventIn) -> list[dict[str, Any]]:
+    if event.order is None or not event.order.items:
+        return []
+    return [item.model_dump(mode="json") for item in event.order.items]
+
+
+def insert_rows(
+    session: Session, plans: list[Plan], rows: list[dict[str, Any]], now: datetime
+) -> list[int]:
+    """Insert the rows (a taken dedup key is skipped; a moving plan re-times its pending row);
+    the ids of the new rows due now."""
+    due_now = []
+    for plan, row in zip(plans, rows, strict=True):
+        new_ids = queries.insert_notifications(session, [row])
+        if not new_ids and plan.moves:
+            queries.move_scheduled(session, plan.dedup_key, plan.due_at, row["context"], now)
+        if new_ids and row["status"] is NotificationStatus.QUEUED:
+            due_now += new_ids
+    return due_now

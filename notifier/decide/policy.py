@@ -1,0 +1,263 @@
+"""The policy file (TOML) that ops edit, and its defaults."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from notifier.errors import NotifierError
+from notifier.vocabulary import Kind
+
+ChannelName = Literal["whatsapp", "sms", "email"]
+
+
+class PolicyError(NotifierError):
+    """The policy file cannot be read or has a bad value (named)."""
+
+
+class Section(BaseModel):
+    """Every section refuses unknown keys, so a typo fails at start instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WhatsAppTemplate(Section):
+    """An approved WhatsApp template for one kind: its ContentSid per locale, and what fills
+    its numbered variables ({{1}}, {{2}}, …), each a Jinja expression over the message's facts."""
+
+    content_sid: dict[str, Annotated[str, Field(pattern=r"^HX[0-9a-fA-F]{32}$")]]
+    variables: list[str] = []
+
+
+def _duration(value: object) -> object:
+    """'90m', '48h', '7d', '30s' (or a number of seconds) → timedelta."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if not isinstance(value, str):
+        return value
+    match = DURATION.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration like 90m, 48h or 7d")
+    return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
+
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class Schedule(Section):
+    """When the follow-ups go out, counted from the event that starts them."""
+
+    in_transit_every: Duration = timedelta(hours=48)
+    in_transit_max: Annotated[int, Field(ge=0, le=20)] = 5
+    review_after: Duration = timedelta(days=7)
+    cart_reminder_1: Duration = timedelta(hours=1)
+    cart_reminder_2: Duration = timedelta(hours=24)
+
+
+class LateOrders(Section):
+    """When silence from the carrier becomes a delay worth telling."""
+
+    stalled_after: Duration = timedelta(hours=48)
+    promise_near: Duration = timedelta(hours=24)
+
+
+class QuietHours(Section):
+    """Marketing kinds wait for the end of the night, in the customer's time zone."""
+
+    start: ClockTime = "21:00"
+    end: ClockTime = "08:00"
+
+
+class FrequencyCap(Section):
+    """At most `max_marketing` marketing messages per customer within `per`."""
+
+    max_marketing: Annotated[int, Field(ge=1)] = 1
+    per: Duration = timedelta(hours=24)
+    action: Literal["defer", "skip"] = "defer"
+
+
+class Tier(Section):
+    """An offer for orders at least `min_days_late` late."""
+
+    min_days_late: Annotated[int, Field(ge=0)]
+    percent_off: Annotated[int, Field(ge=0, le=100)] | None = None
+    free_shipping: bool = False
+    cancel_option: bool = False
+
+
+DEFAULT_TIERS = [
+    Tier(min_days_late=1, percent_off=10),
+    Tier(min_days_late=2, percent_off=10, free_shipping=True),
+    Tier(min_days_late=4, percent_off=20, cancel_option=True),
+]
+
+
+class Compensation(Section):
+    """What a late order is offered: tiers by days late; VIP customers get the next tier up."""
+
+    tiers: list[Tier] = DEFAULT_TIERS
+    vip_orders: Annotated[int, Field(ge=1)] = 6
+    # e.g. "https://shop.example.com/orders/{order_number}/cancel?coupon={coupon_code}"
+    cancel_url: str | None = None
+    coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9-]{0,12}$")] = "PERDON-"
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, tiers: list[Tier]) -> list[Tier]:
+        days = [tier.min_days_late for tier in tiers]
+        if days != sorted(set(days)):
+            raise ValueError("tiers must be listed by min_days_late, ascending, no repeats")
+        return tiers
+
+
+class Incentive(Section):
+    """A coupon offered on the last cart reminder."""
+
+    percent_off: Annotated[int, Field(ge=1, le=100)]
+    coupon_code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class PaymentReminders(Section):
+    """How long before a voucher expires its reminder goes out, per payment method."""
+
+    card: Duration = timedelta(hours=24)
+    oxxo: Duration = timedelta(hours=24)
+    boleto: Duration = timedelta(hours=24)
+    pix: Duration = timedelta(minutes=15)
+    spei: Duration = timedelta(hours=24)
+    pse: Duration = timedelta(hours=2)
+    efecty: Duration = timedelta(hours=24)
+    other: Duration = timedelta(hours=24)
+
+    def before(self, method: str | None) -> timedelta:
+        """The lead for a method (unknown or missing: `other`)."""
+        lead: timedelta = getattr(self, method or "other", self.other)
+        return lead
+
+
+class Winback(Section):
+    """Customers who stopped buying: when to miss them, how often, with what offer."""
+
+    after: Duration = timedelta(days=60)  # since the last order
+    again: Duration = timedelta(days=90)  # never a second win-back sooner than this
+    # A lapsed customer the scan could not write to (no marketing consent, an order in
+    # progress, a conversation open) is looked at again after this long.
+    recheck: Duration = timedelta(days=7)
+    incentive: Incentive | None = None
+    url: str | None = None  # the shop's page the message links to
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Support(Section):
+    """When people answer conversations handed to them, and how fast (told in `handoff_ack`)."""
+
+    timezone: str = "America/Mexico_City"
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    opens: ClockTime = "09:00"
+    closes: ClockTime = "18:00"
+    response_time: Duration = timedelta(hours=1)
+    # Forwarding to the support webhook/inbox: retried with backoff, then failed.
+    forward_attempts: Annotated[int, Field(ge=1, le=100)] = 12
+    forward_backoff: Duration = timedelta(seconds=30)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {name!r}") from exc
+        return name
+
+    @field_validator("closes")
+    @classmethod
+    def _after_opening(cls, closes: str, info: ValidationInfo) -> str:
+        if closes <= info.data.get("opens", ""):
+            raise ValueError("closes must be later than opens")
+        return closes
+
+
+class RetryPolicy(Section):
+    """Transient failures: exponential backoff with jitter, honouring Retry-After, bounded."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
+    base_seconds: Annotated[float, Field(gt=0)] = 2.0
+    max_seconds: Annotated[float, Field(gt=0)] = 300.0
+
+
+class Policy(Section):
+    """Delays, channel order and budgets; every field has the default that practice suggests."""
+
+    channel_order: list[ChannelName] = ["whatsapp", "sms", "email"]
+    channels_by_kind: dict[Kind, list[ChannelName]] = {}
+    sms_max_segments: Annotated[int, Field(ge=1, le=10)] = 3
+    # Kinds that also go by email (a written record) when the chat message went elsewhere.
+    email_copy: list[Kind] = []
+    whatsapp_templates: dict[Kind, WhatsAppTemplate] = {}
+    retry: RetryPolicy = RetryPolicy()
+    schedule: Schedule = Schedule()
+    late_orders: LateOrders = LateOrders()
+    quiet_hours: QuietHours = QuietHours()
+    frequency_cap: FrequencyCap = FrequencyCap()
+    compensation: Compensation = Compensation()
+    cart_incentive: Incentive | None = None
+    payment_reminder_before: PaymentReminders = PaymentReminders()
+    winback: Winback = Winback()
+    support: Support = Support()
+    # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
+    review_url: str | None = None
+    # Messages per second per sender, shared by every worker process (through Redis).
+    rate_limits: dict[str, Annotated[float, Field(gt=0)]] = {
+        "sms": 10.0,
+        "whatsapp": 20.0,
+        "email": 10.0,
+    }
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_channels(cls, limits: dict[str, float]) -> dict[str, float]:
+        unknown = set(limits) - {"sms", "whatsapp", "email"}
+        if unknown:
+            raise ValueError(f"unknown channel(s) {sorted(unknown)}: use sms, whatsapp, email")
+        return limits
+
+    def channels_for(self, kind: str) -> list[ChannelName]:
+        """The default channel order for a kind when the customer states none."""
+        return self.channels_by_kind.get(Kind(kind), self.channel_order)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read the policy file; no file means the defaults."""
+    if path is None:
+        return Policy()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Policy.model_validate(data)
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise PolicyError(f"policy file {path}: {problems}") from exc

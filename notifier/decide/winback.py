@@ -1,0 +1,158 @@
+"""Win-back: a customer who stopped buying gets one "we miss you", with the policy's incentive.
+
+Each customer carries `winback_at`, the time the daily scan should look at them (their last
+order plus `winback.after`), so the scan reads only the customers whose time has come, through
+an index, never the whole table. The scan runs once a day (a `job_runs` row per day: two
+schedulers never both run it), claims customers with `FOR UPDATE SKIP LOCKED` on PostgreSQL, and
+each message has a dedup key per customer and look, so none is sent twice. Never within
+`winback.again` of the last one, never without marketing consent, never while a person has the
+customer's conversation open or an order of theirs is in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from notifier import ports
+from notifier.contract.events import EventIn
+from notifier.decide import planning
+from notifier.decide.playbook import Plan, dedup_key
+from notifier.decide.policy import Winback
+from notifier.store import care
+from notifier.store.db import session_scope
+from notifier.store.models import Customer
+from notifier.vocabulary import Kind
+
+if TYPE_CHECKING:
+    from notifier.workers.runtime import Runtime
+
+JOB = "winback-scan"
+ORDER_EVENTS = frozenset({"order.placed", "order.payment_pending"})
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Lapsed:
+    """What the win-back rule looks at for one customer."""
+
+    last_order_at: datetime | None
+    last_winback_at: datetime | None
+    marketing: bool
+    open_handoff: bool = False
+    order_in_progress: bool = False
+
+
+def first_look(
+    last_order_at: datetime, last_winback_at: datetime | None, rules: Winback
+) -> datetime:
+    """When a customer becomes worth winning back: `after` their last order, and not sooner
+    than `again` after the last win-back."""
+    at = last_order_at + rules.after
+    if last_winback_at is not None:
+        at = max(at, last_winback_at + rules.again)
+    return at
+
+
+def why_not(facts: Lapsed, now: datetime, rules: Winback) -> str | None:
+    """Why the customer gets no win-back now; None when they get one."""
+    if facts.last_order_at is None:
+        return "no order known"
+    if now < first_look(facts.last_order_at, facts.last_winback_at, rules):
+        return "ordered or won back recently"
+    if not facts.marketing:
+        return "no marketing consent"
+    if facts.open_handoff:
+        return "a person has their conversation open"
+    if facts.order_in_progress:
+        return "an order is in progress"
+    return None
+
+
+def next_look(facts: Lapsed, now: datetime, rules: Winback) -> datetime | None:
+    """When to look at a customer who got nothing this time."""
+    if facts.last_order_at is None:
+        return None
+    upcoming = first_look(facts.last_order_at, facts.last_winback_at, rules)
+    return upcoming if upcoming > now else now + rules.recheck
+
+
+def order_moment(event: EventIn) -> datetime | None:
+    """When the order an event is about was placed, for the events that tell of one."""
+    if event.type not in ORDER_EVENTS or event.order is None:
+        return None
+    return event.order.placed_at or event.occurred_at
+
+
+def first_facts(event: EventIn, rules: Winback) -> dict[str, Any]:
+    """What a customer first met through this event starts with (created with it at once)."""
+    moment = order_moment(event)
+    if moment is None:
+        return {}
+    return {"last_order_at": moment, "winback_at": first_look(moment, None, rules)}
+
+
+def note_order(customer: Customer | None, event: EventIn, rules: Winback) -> None:
+    """A new order moves the customer's last order and their next look."""
+    moment = order_moment(event)
+    if customer is None or moment is None:
+        return
+    if customer.last_order_at is not None and moment <= customer.last_order_at:
+        return
+    customer.last_order_at = moment
+    customer.winback_at = first_look(moment, customer.last_winback_at, rules)
+
+
+def scan(runtime: Runtime, now: datetime) -> int:
+    """The day's scan, if no scheduler ran it yet today; how many win-backs were handed over."""
+    day = now.astimezone(UTC).date().isoformat()
+    with session_scope(runtime.db_url) as session:
+        if not care.claim_job_run(session, JOB, day, now):
+            return 0
+    due_now: list[int] = []
+    while True:
+        with session_scope(runtime.db_url) as session:
+            customers = care.customers_due_for_winback(session, now, BATCH)
+            for customer in customers:
+                due_now += _consider(session, customer, now, runtime.policy.winback)
+        if len(customers) < BATCH:
+            break
+    for notification_id in due_now:
+        runtime.dispatcher.send(ports.DELIVER, notification_id)
+    return len(due_now)
+
+
+def _facts(session: Session, customer: Customer, now: datetime, rules: Winback) -> Lapsed:
+    return Lapsed(
+        customer.last_order_at,
+        customer.last_winback_at,
+        bool((customer.consent or {}).get("marketing", False)),
+        care.has_open_handoff(session, customer.id),
+        care.has_order_in_progress(session, customer.id, now - rules.after),
+    )
+
+
+def _consider(session: Session, customer: Customer, now: datetime, rules: Winback) -> list[int]:
+    """Plan the customer's win-back, or set when to look again; every path moves `winback_at`
+    past `now`, so the scan always ends."""
+    facts = _facts(session, customer, now, rules)
+    if why_not(facts, now, rules) is not None:
+        customer.winback_at = next_look(facts, now, rules)
+        return []
+    assert customer.winback_at is not None and facts.last_order_at is not None
+    key = dedup_key("winback", customer.id, str(int(customer.winback_at.timestamp())))
+    customer.last_winback_at, customer.winback_at = now, now + rules.again
+    plan = Plan(Kind.WINBACK, key, now)
+    row = planning.notification_row(plan, None, None, customer, now, _extras(facts, now, rules))
+    row["event_id"] = JOB
+    return planning.insert_rows(session, [plan], [row], now)
+
+
+def _extras(facts: Lapsed, now: datetime, rules: Winback) -> dict[str, Any]:
+    assert facts.last_order_at is not None
+    incentive = rules.incentive.model_dump() if rules.incentive else None
+    days = (now - facts.last_order_at).days
+    return {"incentive": incentive, "winback": {"url": rules.url, "days_since_order": days}}

@@ -1,0 +1,78 @@
+"""Turn a planned message and its route into what a channel sends.
+
+WhatsApp outside the customer's 24-hour window may only carry an approved template (ContentSid
+and its variables, from the policy); without one for the kind and locale, WhatsApp cannot carry
+the message and the next channel is tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.channels.base import OutboundMessage
+from notifier.decide.policy import WhatsAppTemplate
+from notifier.decide.routing import Route
+from notifier.errors import TemplateError
+from notifier.messages.rendering import Renderer, locale_chain
+from notifier.messages.views import template_view
+from notifier.vocabulary import Channel, Kind
+
+WhatsAppTemplates = Mapping[Kind, WhatsAppTemplate]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the delivery knows of the message when it composes it."""
+
+    notification_id: int
+    kind: Kind
+    context: dict[str, Any]
+    locale: str
+    timezone: str
+    whatsapp_window_open: bool
+
+
+def compose(
+    renderer: Renderer, templates: WhatsAppTemplates, draft: Draft, route: Route
+) -> OutboundMessage:
+    """The message for this route, rendered with the policy's approved WhatsApp `templates`
+    where only those may go; raises TemplateError when it cannot be."""
+    view = template_view(draft.context, draft.kind, draft.locale, draft.timezone)
+    rendered = renderer.render(draft.kind, route.template_channel, view)
+    content_sid, variables = None, None
+    if route.channel is Channel.WHATSAPP and not draft.whatsapp_window_open:
+        content_sid, variables = _approved_template(renderer, templates, draft, view)
+    return OutboundMessage(
+        notification_id=draft.notification_id,
+        kind=draft.kind,
+        channel=route.template_channel,
+        to=route.recipient,
+        body=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        marketing=draft.kind.is_marketing,
+        content_sid=content_sid,
+        content_variables=variables,
+    )
+
+
+def _approved_template(
+    renderer: Renderer, templates: WhatsAppTemplates, draft: Draft, view: dict[str, Any]
+) -> tuple[str, dict[str, str]]:
+    template = templates.get(draft.kind)
+    sids = template.content_sid if template else {}
+    # The customer's own language only: a template in the shop's default language would reach
+    # a Brazilian customer in Spanish; better the next channel, in Portuguese.
+    for tag in locale_chain(draft.locale, draft.locale):
+        if template and tag in sids:
+            variables = {
+                str(number): renderer.render_expression(source, view)
+                for number, source in enumerate(template.variables, start=1)
+            }
+            return sids[tag], variables
+    raise TemplateError(
+        f"no approved WhatsApp template for {draft.kind} in {draft.locale} "
+        "(outside the 24-hour window only templates may be sent)"
+    )

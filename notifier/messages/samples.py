@@ -1,0 +1,185 @@
+"""Sample facts that every template must render: a complete order and a bare one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifier.contract.events import EventIn
+from notifier.decide import payments
+from notifier.messages.views import snapshot
+
+FULL_CUSTOMER = {"id": "cus-100", "name": "Ana Pérez"}
+FULL_ORDER: dict[str, Any] = {
+    "id": "ord-5001",
+    "number": "MX-5001",
+    "placed_at": "2026-11-10T15:00:00-06:00",
+    "currency": "MXN",
+    "total": "1299.00",
+    "items": [
+        {"sku": "SKU-1", "name": "Chamarra de mezclilla", "quantity": 1, "unit_price": "1299.00"},
+        {"sku": "SKU-9", "name": "Calcetines de algodón", "quantity": 3, "unit_price": "89.50"},
+    ],
+    "promised_delivery_at": "2026-11-14T20:00:00-06:00",
+    "status_url": "https://shop.example.com/orders/MX-5001",
+    "cancel_reason": "customer_request",
+    "refund_amount": "1299.00",
+}
+FULL_SHIPMENT = {
+    "carrier": "Estafeta",
+    "tracking_number": "EST123456789MX",
+    "tracking_url": "https://track.example.com/EST123456789MX",
+    "eta": "2026-11-14T18:00:00-06:00",
+    "location": "Querétaro",
+    "reason": "weather",
+}
+OUT_OF_STOCK_ITEMS = [
+    {
+        "sku": "SKU-1",
+        "name": "Chamarra de mezclilla",
+        "quantity": 1,
+        "unit_price": "1299.00",
+        "alternatives": [
+            {
+                "sku": "SKU-2",
+                "name": "Chamarra de mezclilla oscura",
+                "url": "https://shop.example.com/p/SKU-2",
+            }
+        ],
+    }
+]
+
+
+FULL_DELAY = {
+    "reason": "exception",
+    "exception_reason": "weather",
+    "new_eta": "2026-11-16T18:00:00-06:00",
+    "promised": "2026-11-14T20:00:00-06:00",
+    "days_late": 2,
+}
+FULL_OFFER = {
+    "tier": 3,
+    "coupon_code": "PERDON-7K2Q9XH4PD",
+    "percent_off": 20,
+    "free_shipping": True,
+    "cancel_url": "https://shop.example.com/orders/MX-5001/cancel?coupon=PERDON-7K2Q9XH4PD",
+}
+FULL_CART = {
+    "id": "cart-77",
+    "items": FULL_ORDER["items"],
+    "total": "1567.50",
+    "currency": "MXN",
+    "recovery_url": "https://shop.example.com/cart/cart-77",
+}
+BARE_DELAY = dict.fromkeys(FULL_DELAY) | {"reason": "stalled"}
+BARE_OFFER = {"tier": 1, "coupon_code": "PERDON-2", "percent_off": None,
+              "free_shipping": False, "cancel_url": None}  # fmt: skip
+BARE_CART: dict[str, Any] = {
+    "id": "cart-1",
+    "items": [],
+    "total": None,
+    "currency": None,
+    "recovery_url": None,
+}
+CART_KINDS = frozenset({"cart_reminder_1", "cart_reminder_2"})
+PAYMENT_KINDS = frozenset({"payment_pending", "payment_reminder"})
+PIX_CODE = (
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
+    "5204000053039865802BR5913Loja Exemplo6009SAO PAULO62070503***63041D3D"
+)
+VOUCHERS: dict[str, dict[str, Any]] = {
+    "full": {"status": "pending", "method": "pix", "code": PIX_CODE,
+             "voucher_url": "https://pay.example.com/v/MX-5001",
+             "expires_at": "2026-11-10T16:00:00-06:00"},
+    "oxxo": {"status": "pending", "method": "oxxo", "code": "93000123456789012345",
+             "voucher_url": "https://pay.example.com/v/MX-5001",
+             "expires_at": "2026-11-13T15:00:00-06:00"},
+    "boleto": {"status": "pending", "method": "boleto",
+               "code": "23793.38128 60000.000003 00000.000400 1 84340000089900",
+               "voucher_url": None, "expires_at": "2026-11-13T23:59:00-03:00"},
+    "bare": dict.fromkeys(("status", "method", "voucher_url", "code", "expires_at")),
+}  # fmt: skip
+HANDOFFS = {
+    "full": {"in_hours": True, "reply_by": "2026-11-10T11:00:00-06:00", "response_seconds": 3600},
+    "bare": {"in_hours": False, "reply_by": "2026-11-11T10:00:00-06:00", "response_seconds": 5400},
+}
+WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15"}
+
+
+def _special(kind: str) -> dict[str, dict[str, Any]] | None:
+    """The samples of kinds about a voucher, a conversation or a lapsed customer."""
+    order = {k: v for k, v in FULL_ORDER.items() if k not in ("cancel_reason", "refund_amount")}
+    if kind in PAYMENT_KINDS:
+        samples = {name: snapshot(FULL_CUSTOMER, order, {}, payment=voucher)
+                   for name, voucher in VOUCHERS.items() if name != "bare"}  # fmt: skip
+        bare = snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, payment=VOUCHERS["bare"])
+        return samples | {"bare": bare}
+    if kind == "handoff_ack":
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, handoff=HANDOFFS["full"]),
+            "bare": snapshot({"id": "cus-1"}, {}, {}, handoff=HANDOFFS["bare"]),
+        }
+    if kind == "winback":
+        url = "https://shop.example.com/?utm_campaign=winback"
+        full = {"url": url, "days_since_order": 61}
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, incentive=WINBACK_INCENTIVE, winback=full),
+            "bare": snapshot(
+                {"id": "cus-1"}, {}, {}, winback={"url": None, "days_since_order": 61}
+            ),
+        }
+    return None
+
+
+def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
+    """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs
+    (payment kinds also have one sample per kind of voucher)."""
+    special = _special(kind)
+    if special is not None:
+        return special
+    if kind in CART_KINDS:
+        incentive = {"percent_off": 10, "coupon_code": "VUELVE10"}
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, cart=FULL_CART, incentive=incentive),
+            "bare": snapshot({"id": "cus-1"}, {}, {}, cart=BARE_CART),
+        }
+    full_extras: dict[str, Any] = {"delay": FULL_DELAY, "offer": FULL_OFFER,
+                   "review_url": "https://shop.example.com/orders/MX-5001/review"}  # fmt: skip
+    bare_extras: dict[str, Any] = (
+        {"delay": BARE_DELAY, "offer": BARE_OFFER} if kind == "delay_notice" else {}
+    )
+    return {
+        "full": snapshot(
+            FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS, **full_extras
+        ),
+        "bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare_extras),
+    }
+
+
+def facts_from_event(event: EventIn) -> dict[str, Any]:
+    """A snapshot from one event alone, for previewing a template against a real payload."""
+    customer = event.customer.model_dump(mode="json") if event.customer else {}
+    order = event.order.model_dump(mode="json", exclude_none=True) if event.order else {}
+    shipment = event.shipment.model_dump(mode="json") if event.shipment else {}
+    affected = order.pop("items", []) if event.type == "item.out_of_stock" else []
+    kind_facts = sample_facts("payment_pending")["bare"] | payments.extras(event)
+    return snapshot(customer, order, shipment, affected, payment=kind_facts["payment"])
+
+
+SAMPLE_EVENT: dict[str, Any] = {
+    "event_id": "evt-sample",
+    "type": "order.shipped",
+    "occurred_at": "2026-11-11T17:00:00Z",
+    "customer": {"id": "cus-100", "name": "Ana Pérez", "locale": "es-MX"},
+    "order": {k: v for k, v in FULL_ORDER.items() if k not in ("cancel_reason", "refund_amount")},
+    "shipment": {k: v for k, v in FULL_SHIPMENT.items() if k != "reason"},
+}
+
+
+def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
+    """An edited sample event's facts, with the kind's own extras (delay, offer, cart…) from
+    the full sample, so every kind can be previewed against any event."""
+    facts = facts_from_event(event)
+    extras = sample_facts(kind)["full"]
+    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback")
+    payment = facts["payment"] if event.payment else extras["payment"]
+    return facts | {key: extras[key] for key in keys} | {"payment": payment}

@@ -1,0 +1,419 @@
+"""Deliver one message: claim → route → compose → send → record. No broker code here.
+
+The claim (`status: queued → sending`) makes a message belong to one sender; no transaction is
+held open across the provider call; the outcome is written only over our own claim. A channel
+that fails for good hands the message to the next channel in the customer's order; a transient
+failure is retried later (bounded); a send whose outcome is unknown stays `sending` until the
+reconciler asks the provider.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from adapters.channels.base import (
+    PermanentSendError,
+    Receipt,
+    TransientSendError,
+    UnknownOutcomeError,
+    mask_address,
+)
+from adapters.channels.twilio import OPTED_OUT_CODE
+from notifier import metrics
+from notifier.decide import pacing
+from notifier.decide.followups import CART_KINDS
+from notifier.decide.payments import PAYMENT_KINDS
+from notifier.decide.retry import backoff_seconds, gives_up
+from notifier.decide.routing import Contact, Route, Skip, choose_route
+from notifier.errors import TemplateError, TransientError
+from notifier.logs import log_context, set_log_ids
+from notifier.messages.compose import Draft, compose
+from notifier.messages.views import snapshot
+from notifier.pipeline import holds
+from notifier.pipeline.parts import Parts
+from notifier.store import queries
+from notifier.store.db import retrying_on_disconnect, session_scope
+from notifier.store.models import Customer, Notification, Order
+from notifier.vocabulary import Channel, Kind, NotificationStatus
+
+log = logging.getLogger(__name__)
+
+SENDING_HOLDS_FOR = timedelta(minutes=2)
+REFRESHED_KINDS = frozenset({Kind.IN_TRANSIT_UPDATE})
+INLINE_MAX_SLEEP = 30.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a send needs, read in the claiming transaction so none is held during the send."""
+
+    draft: Draft
+    order_id: str | None
+    customer_id: str | None
+    contact: Contact | None
+    attempts: int
+    history: list[dict[str, Any]]
+    only_channel: Channel | None
+
+
+@dataclass
+class Outcome:
+    """How an attempt ended and what to record."""
+
+    status: NotificationStatus
+    values: dict[str, Any]
+    retry_after: float | None = None
+    opted_out: list[str] = field(default_factory=list)
+
+
+def deliver(runtime: Parts, notification_id: int) -> NotificationStatus | None:
+    """Send a queued message once; None when it was not ours to send. Transient failures raise.
+
+    The order's earlier due messages go first, so a customer reads "confirmed" before
+    "shipped" even when both were planned in the same instant and picked up by two workers.
+    The usual case costs one statement: the claim itself checks that no earlier message of
+    the order waits; only when the claim fails are the earlier ones looked up and sent first.
+    """
+    status = _deliver_one(runtime, notification_id, first_of_order=True)
+    if status is not UNCLAIMED:
+        return status
+    _send_earlier_first(runtime, notification_id)
+    status = _deliver_one(runtime, notification_id)
+    return None if status is UNCLAIMED else status
+
+
+def deliver_or_retry_inline(runtime: Parts, notification_id: int) -> NotificationStatus | None:
+    """The embedded mode's delivery: transient failures are retried here, sleeping between.
+
+    The retry policy bounds the attempts; should a message still be waiting after as many
+    rounds (an earlier message of its order stuck in `sending`), it stays queued for the
+    scheduler's sweep."""
+    for _ in range(runtime.policy.retry.max_attempts + 1):
+        try:
+            return deliver(runtime, notification_id)
+        except TransientError as exc:
+            time.sleep(min(exc.retry_after or 1.0, INLINE_MAX_SLEEP))
+    return None
+
+
+def _send_earlier_first(runtime: Parts, notification_id: int) -> None:
+    now = runtime.clock()
+    with session_scope(runtime.db_url) as session:
+        earlier = queries.earlier_unsent_of_order(
+            session, notification_id, now, busy_since=now - SENDING_HOLDS_FOR
+        )
+    busy = TransientError("an earlier message of this order is being sent", retry_after=0.5)
+    if any(status is NotificationStatus.SENDING for _, status in earlier):
+        raise busy
+    for earlier_id, _ in earlier:
+        if _deliver_one(runtime, earlier_id) in (None, UNCLAIMED):
+            raise busy  # another worker claimed it first: let it finish, then go
+
+
+class _Unclaimed(enum.Enum):
+    UNCLAIMED = "the claim did not take the message"
+
+
+UNCLAIMED = _Unclaimed.UNCLAIMED
+
+
+def _deliver_one(
+    runtime: Parts, notification_id: int, first_of_order: bool = False
+) -> NotificationStatus | _Unclaimed | None:
+    """UNCLAIMED when the message was not ours (or, `first_of_order`, an earlier message of
+    its order waits); None when the claim settled it (skipped or put off)."""
+    with log_context(message_id=notification_id, event_id=None, order_id=None):
+        return _deliver_claimed(runtime, notification_id, first_of_order)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message inserted already claimed (`sending`, first attempt) by the worker that planned
+    it, with the customer as that worker knew them: it is sent without a claim of its own."""
+
+    notification: Notification
+    customer: Customer | None
+
+
+def claimable_when_planned(kind: Kind, only_channel: Channel | None) -> bool:
+    """True when nothing but the claim stands between planning this message and sending it:
+    a transactional kind, not an email copy, no voucher expiry or fresher facts to check."""
+    return not (
+        kind.is_marketing or only_channel or kind in PAYMENT_KINDS or kind in REFRESHED_KINDS
+    )
+
+
+def send_claimed(runtime: Parts, claimed: Claimed) -> NotificationStatus:
+    """Send a message its caller claimed when planning it (see `Claimed`); transient failures
+    raise, the message then `queued` for a retry like any other. A worker that dies before the
+    outcome is written leaves it `sending`: the reconciler asks the provider, then re-sends."""
+    notification = claimed.notification
+    ids = {"event_id": notification.event_id, "order_id": notification.order_id}
+    with log_context(message_id=notification.id, **ids):
+        job = _job(runtime, notification, claimed.customer, runtime.clock())
+        return _send_and_record(runtime, notification.id, job)
+
+
+def _deliver_claimed(
+    runtime: Parts, notification_id: int, first_of_order: bool
+) -> NotificationStatus | _Unclaimed | None:
+    job = _claim(runtime, notification_id, first_of_order)
+    if job is None or job is UNCLAIMED:
+        return job
+    return _send_and_record(runtime, notification_id, job)
+
+
+def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> NotificationStatus:
+    outcome = _attempt(runtime, job)
+    # A send the provider took must not be left `sending` by a database restart.
+    retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
+    channel = str(outcome.values.get("channel") or "none")
+    metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
+    if outcome.retry_after is not None:
+        raise TransientError(outcome.values["error"], outcome.retry_after)
+    return outcome.status
+
+
+def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> None:
+    with session_scope(runtime.db_url) as session:
+        queries.record_outcome(session, notification_id, outcome.status, outcome.values)
+        if outcome.opted_out and job.customer_id:
+            queries.opt_out(session, job.customer_id, outcome.opted_out)
+
+
+def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:
+    now = runtime.clock()
+    unless_after = now - SENDING_HOLDS_FOR if first_of_order else None
+    with session_scope(runtime.db_url) as session:
+        notification = queries.claim_notification(session, notification_id, now, unless_after)
+        if notification is None:
+            return UNCLAIMED
+        set_log_ids(event_id=notification.event_id, order_id=notification.order_id)
+        customer = queries.get_customer(session, notification.customer_id)
+        if notification.only_channel and queries.already_sent_on(session, notification):
+            values = {"error": "not needed: this message already went by email"}
+            queries.record_outcome(session, notification_id, NotificationStatus.SKIPPED, values)
+            return None
+        if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
+            return None
+        if notification.kind.is_marketing and _paced(session, runtime, notification, customer):
+            return None
+        if notification.kind in REFRESHED_KINDS:
+            notification.context = _refreshed(session, notification)
+        return _job(runtime, notification, customer, now)
+
+
+def _paced(
+    session: Session, runtime: Parts, notification: Notification, customer: Customer | None
+) -> bool:
+    """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
+    now, policy = runtime.clock(), runtime.policy
+    timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
+    until = pacing.quiet_until(now, timezone, policy.quiet_hours)
+    if until is not None:
+        queries.defer(session, notification.id, until, "deferred: quiet hours", now)
+        return True
+    if customer is None:
+        return False
+    cart = notification.cart_id if notification.kind in CART_KINDS else None
+    sent = queries.marketing_sent_since(session, customer.id, now - policy.frequency_cap.per, cart)
+    capped = pacing.capped_until(now, sent, policy.frequency_cap)
+    if capped is None:
+        return False
+    if policy.frequency_cap.action == "skip":
+        values = {"error": "skipped: frequency cap reached", "updated_at": now}
+        queries.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+    else:
+        queries.defer(session, notification.id, capped, "deferred: frequency cap", now)
+    return True
+
+
+def _refreshed(session: Session, notification: Notification) -> dict[str, Any]:
+    """The latest known location and ETA for a periodic update planned days ago."""
+    order = session.get(Order, notification.order_id) if notification.order_id else None
+    if order is None:
+        return notification.context
+    fresh = snapshot({}, order.details or {}, order.shipment or {})
+    return {**notification.context, "order": fresh["order"], "shipment": fresh["shipment"]}
+
+
+def _job(
+    runtime: Parts, notification: Notification, customer: Customer | None, now: datetime
+) -> Job:
+    settings = runtime.settings
+    contact, window_open = None, False
+    if customer is not None:
+        contact = Contact(
+            customer.phone, customer.email, customer.channels,
+            customer.consent or {}, customer.opted_out or [],
+        )  # fmt: skip
+        window_open = bool(customer.whatsapp_window_until and customer.whatsapp_window_until > now)
+    draft = Draft(
+        notification_id=notification.id,
+        kind=notification.kind,
+        context=notification.context,
+        locale=(customer.locale if customer else None) or settings.default_locale,
+        timezone=(customer.timezone if customer else None) or settings.default_timezone,
+        whatsapp_window_open=window_open,
+    )
+    return Job(
+        draft, notification.order_id, notification.customer_id, contact,
+        notification.attempts, list(notification.history or []), notification.only_channel,
+    )  # fmt: skip
+
+
+def _attempt(runtime: Parts, job: Job) -> Outcome:
+    """Try the customer's channels in order until one takes the message or none is left."""
+    history: list[dict[str, Any]] = job.history
+    opted_out: list[str] = []
+    for _ in Channel:  # each round excludes one more channel: this many rounds at most
+        route = _route(runtime, job, history)
+        if isinstance(route, Skip):
+            return _nowhere_to_go(runtime, route, history, opted_out)
+        try:
+            return _send(runtime, job, route, history, opted_out)
+        except (TemplateError, PermanentSendError) as exc:
+            code = getattr(exc, "code", None)
+            if isinstance(exc, PermanentSendError) and not isinstance(exc, TemplateError):
+                metrics.PROVIDER_ERRORS.labels(route.channel, code or "permanent").inc()
+            history.append(_entry(runtime, route, "failed", str(exc), code))
+            if code == OPTED_OUT_CODE:
+                opted_out.append(str(route.channel))
+            log.warning(
+                "message %s failed on %s: %s", job.draft.notification_id, route.channel, exc
+            )
+    return _nowhere_to_go(runtime, Skip("no channel left"), history, opted_out)
+
+
+def _route(runtime: Parts, job: Job, history: list[dict[str, Any]]) -> Route | Skip:
+    failed = {Channel(h["channel"]) for h in history if h["outcome"] == "failed"}
+    return choose_route(
+        job.draft.kind,
+        job.contact,
+        runtime.policy.channels_for(job.draft.kind),
+        runtime.configured_channels,
+        excluded=failed,
+        only=job.only_channel,
+    )
+
+
+def _send(
+    runtime: Parts, job: Job, route: Route, history: list[dict[str, Any]], opted_out: list[str]
+) -> Outcome:
+    message = compose(runtime.renderer, runtime.policy.whatsapp_templates, job.draft, route)
+    _wait_for_a_slot(runtime, route.channel)
+    try:
+        with metrics.SEND_SECONDS.labels(route.channel).time():
+            receipt = runtime.channels[route.channel].send(message)
+    except TransientSendError as exc:
+        metrics.PROVIDER_ERRORS.labels(route.channel, "transient").inc()
+        history.append(_entry(runtime, route, "retry", str(exc)))
+        return _retry_or_give_up(runtime, job, route, exc, history)
+    except UnknownOutcomeError as exc:
+        history.append(_entry(runtime, route, "unknown", str(exc), template=message.content_sid))
+        values = _route_values(runtime, route, history, error=f"outcome unknown: {exc}")
+        return Outcome(NotificationStatus.SENDING, {**values, "body": message.body})
+    history.append(_entry(runtime, route, "sent", provider_id=receipt.provider_message_id))
+    return _sent(runtime, job, route, message.subject, message.body, receipt, history, opted_out)
+
+
+def _wait_for_a_slot(runtime: Parts, channel: Channel) -> None:
+    per_second = runtime.policy.rate_limits.get(str(channel))
+    if per_second is not None:
+        runtime.limiter.acquire(str(channel), per_second)
+
+
+def _retry_or_give_up(
+    runtime: Parts, job: Job, route: Route, exc: TransientSendError, history: list[dict[str, Any]]
+) -> Outcome:
+    policy = runtime.policy.retry
+    if gives_up(job.attempts, policy):
+        error = f"gave up after {job.attempts} attempts: {exc}"
+        return Outcome(NotificationStatus.FAILED, _route_values(runtime, route, history, error))
+    delay = backoff_seconds(job.attempts, policy, exc.retry_after)
+    values = _route_values(runtime, route, history, error=str(exc))
+    return Outcome(NotificationStatus.QUEUED, values, retry_after=delay)
+
+
+def _nowhere_to_go(
+    runtime: Parts, skip: Skip, history: list[dict[str, Any]], opted_out: list[str]
+) -> Outcome:
+    values = {"error": skip.reason, "history": history, "updated_at": runtime.clock()}
+    failures = [h["error"] for h in history if h["outcome"] == "failed"]
+    if failures:
+        values["error"] = "every channel failed: " + "; ".join(failures)
+        return Outcome(NotificationStatus.FAILED, values, opted_out=opted_out)
+    return Outcome(NotificationStatus.SKIPPED, values)
+
+
+def _entry(
+    runtime: Parts,
+    route: Route,
+    outcome: str,
+    error: str | None = None,
+    code: str | None = None,
+    provider_id: str | None = None,
+    template: str | None = None,
+) -> dict[str, Any]:
+    # The channel is the one the customer would get; `via` names the console standing in.
+    entry = {
+        "channel": str(route.template_channel),
+        "outcome": outcome,
+        "at": runtime.clock().isoformat(),
+    }
+    via = str(route.channel) if route.channel is not route.template_channel else None
+    extra = {
+        "via": via,
+        "error": error,
+        "code": code,
+        "provider_message_id": provider_id,
+        "content_sid": template,
+    }
+    return entry | {key: value for key, value in extra.items() if value is not None}
+
+
+def _route_values(
+    runtime: Parts, route: Route, history: list[dict[str, Any]], error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "channel": route.channel,
+        "rendered_for": route.template_channel,
+        "recipient": route.recipient,
+        "error": error,
+        "history": history,
+        "updated_at": runtime.clock(),
+    }
+
+
+def _sent(
+    runtime: Parts,
+    job: Job,
+    route: Route,
+    subject: str | None,
+    body: str,
+    receipt: Receipt,
+    history: list[dict[str, Any]],
+    opted_out: list[str],
+) -> Outcome:
+    log.info(
+        "sent %s %s to %s via %s",
+        job.draft.kind,
+        job.draft.notification_id,
+        mask_address(route.recipient),
+        route.channel,
+    )
+    values = _route_values(runtime, route, history)
+    values.update(
+        subject=subject,
+        body=body,
+        provider_message_id=receipt.provider_message_id,
+        sent_at=runtime.clock(),
+    )
+    return Outcome(NotificationStatus.SENT, values, opted_out=opted_out)

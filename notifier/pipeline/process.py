@@ -1,0 +1,269 @@
+"""Apply a stored event: customer and order state, planned messages, cancellations.
+
+All of it happens in one transaction with the event row locked, and the messages due now are
+handed to delivery only after the commit. Processing an event twice does nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from notifier import ports
+from notifier.contract.events import EventIn, parse_event_object
+from notifier.decide import planning, playbook, watch, winback
+from notifier.decide.policy import Policy
+from notifier.logs import log_context
+from notifier.pipeline import deliver
+from notifier.pipeline.parts import Parts
+from notifier.store import queries
+from notifier.store.db import session_scope
+from notifier.store.models import Customer, Notification, Order
+from notifier.vocabulary import EventStatus, NotificationStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Planned:
+    """What processing leaves to send now: queued messages (delivery claims each) and, for a
+    worker that sends them itself, messages inserted already claimed."""
+
+    due_now: list[int] = field(default_factory=list)
+    claimed: list[deliver.Claimed] = field(default_factory=list)
+
+
+def process_event(runtime: Parts, event_row_id: int) -> list[int]:
+    """Process a stored event once and hand its messages due now to delivery; their ids.
+
+    Events of one order are applied in the order they arrived, whatever order the workers
+    pick them up in: the order row is locked, and every earlier event of the order that is
+    still waiting is applied first, in the same transaction.
+    """
+    due_now = _process(runtime, event_row_id, claims=None).due_now
+    for notification_id in due_now:
+        runtime.dispatcher.send(ports.DELIVER, notification_id)
+    return due_now
+
+
+def process_event_here(runtime: Parts, event_row_id: int) -> Planned:
+    """Process a stored event for a caller that sends its messages itself, right after: the
+    messages of a new order that nothing else has to check are inserted already claimed
+    (`deliver.Claimed`), so sending them costs no claim. When the event was applied already
+    (a worker died after the commit), its messages still queued are due now again."""
+    planned = Planned()
+    found = _process(runtime, event_row_id, claims=planned.claimed)
+    if found.applied:
+        planned.due_now = found.due_now
+    else:
+        planned.due_now = _still_queued(runtime, event_row_id)
+    return planned
+
+
+@dataclass
+class _Applied:
+    due_now: list[int]
+    applied: bool
+
+
+def _process(runtime: Parts, event_row_id: int, claims: list[deliver.Claimed] | None) -> _Applied:
+    with session_scope(runtime.db_url) as session:
+        order_id = queries.event_order_id(session, event_row_id)
+        held = None if order_id is None else queries.hold_order(session, order_id)
+        if order_id is not None:
+            rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
+        else:
+            rows = queries.lock_waiting_event(session, event_row_id)
+        now = runtime.clock()  # after the locks: plans of one order follow each other in time
+        return _Applied(_apply_rows(session, rows, held, now, runtime.policy, claims), bool(rows))
+
+
+def _still_queued(runtime: Parts, event_row_id: int) -> list[int]:
+    with session_scope(runtime.db_url) as session:
+        return queries.queued_of_event(session, event_row_id, runtime.clock())
+
+
+def _apply_rows(
+    session: Session,
+    rows: list[Any],
+    held: queries.HeldOrder | None,
+    now: datetime,
+    policy: Policy,
+    claims: list[deliver.Claimed] | None,
+) -> list[int]:
+    """Apply the locked events in order, then write the order and the events' outcomes."""
+    due_now: list[int] = []
+    outcomes: dict[EventStatus, list[int]] = {}
+    order = held.order if held else None
+    for row in rows:
+        planned, status = _apply_row(session, row, order, now, policy, claims)
+        due_now += planned
+        outcomes.setdefault(status, []).append(row.id)
+    if held is not None:
+        queries.save_order(session, held)
+    for status, row_ids in outcomes.items():
+        queries.mark_events(session, row_ids, status, now)
+    return due_now
+
+
+def _apply_row(
+    session: Session,
+    row: Any,
+    order: Order | None,
+    now: datetime,
+    policy: Policy,
+    claims: list[deliver.Claimed] | None,
+) -> tuple[list[int], EventStatus]:
+    """Apply one stored event (`row.payload`); the messages due now and what became of it."""
+    event = parse_event_object(row.payload)
+    with log_context(event_id=event.event_id, order_id=event.order_id):
+        due_now, stale = apply_event(session, event, now, policy, order, claims)
+    return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
+
+
+def apply_event(
+    session: Session,
+    event: EventIn,
+    now: datetime,
+    policy: Policy,
+    locked: Order | None = None,
+    claims: list[deliver.Claimed] | None = None,
+) -> tuple[list[int], bool]:
+    """Update state and plan messages; (ids due now, whether the event was stale).
+
+    `locked` is the event's order when the caller has locked it already. With `claims`, the
+    first messages due now of a new order go there, inserted already claimed."""
+    customer = _merge_customer(session, event, policy)
+    if event.order is None:
+        return _apply_without_order(session, event, customer, now, policy), False
+    order = locked if locked is not None else queries.lock_order(session, event.order.id)
+    if order.customer_id is None and customer is not None:
+        order.customer_id = customer.id
+    state = playbook.OrderState(order.status, order.status_at)
+    decision = playbook.decide(state, event, now, policy)
+    first_event_of_order = not order.details  # every event writes at least the order's id
+    _merge_order(order, event, overwrite=not decision.stale)
+    if decision.stale:
+        log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
+        return [], True
+    if decision.new_status is not None:
+        order.status, order.status_at = decision.new_status, event.occurred_at
+    watch.note_scan(order, event)
+    for cancel in decision.cancels:
+        if first_event_of_order and cancel.order_id == order.id:
+            continue  # an order no event has written to yet has no messages to cancel
+        queries.cancel_pending(session, cancel, event.event_id, now)
+    customer = queries.get_customer(session, order.customer_id)
+    winback.note_order(customer, event, policy.winback)
+    plans = [
+        (plan, planning.kind_extras(plan.kind, event, order, policy)) for plan in decision.plans
+    ]
+    signal = watch.signal_from_event(order, event)
+    if signal is not None:
+        plans += watch.delay_plans(session, order, customer, signal, now, policy)
+    watch.rewatch(order, policy, now, just_checked=False)
+    # no earlier message of a new order can be waiting: its first ones may be claimed at once
+    claims = claims if first_event_of_order else None
+    return _insert(session, plans, event, order, customer, now, claims), False
+
+
+def _apply_without_order(
+    session: Session, event: EventIn, customer: Customer | None, now: datetime, policy: Policy
+) -> list[int]:
+    decision = playbook.decide(playbook.OrderState(), event, now, policy)
+    for cancel in decision.cancels:
+        queries.cancel_pending(session, cancel, event.event_id, now)
+    plans = [
+        (plan, planning.kind_extras(plan.kind, event, None, policy)) for plan in decision.plans
+    ]
+    return _insert(session, plans, event, None, customer, now)
+
+
+def _insert(
+    session: Session,
+    plans: list[tuple[playbook.Plan, dict[str, Any]]],
+    event: EventIn,
+    order: Order | None,
+    customer: Customer | None,
+    now: datetime,
+    claims: list[deliver.Claimed] | None = None,
+) -> list[int]:
+    rows = [
+        planning.notification_row(plan, event, order, customer, now, extras)
+        for plan, extras in plans
+    ]
+    pairs = list(zip([plan for plan, _ in plans], rows, strict=True))
+    if claims is not None:
+        pairs = _claim_leading(session, pairs, customer, now, claims)
+    return planning.insert_rows(
+        session, [plan for plan, _ in pairs], [row for _, row in pairs], now
+    )
+
+
+def _claim_leading(
+    session: Session,
+    pairs: list[tuple[playbook.Plan, dict[str, Any]]],
+    customer: Customer | None,
+    now: datetime,
+    claims: list[deliver.Claimed],
+) -> list[tuple[playbook.Plan, dict[str, Any]]]:
+    """Insert the leading messages due now that need no check but the claim, claimed
+    (`sending`, first attempt), into `claims`; the rest, to insert as usual. Only a leading
+    run: a message planned after one that delivery must check is not sent before it."""
+    rest: list[tuple[playbook.Plan, dict[str, Any]]] = []
+    run = True
+    for plan, row in pairs:
+        due = row["status"] is NotificationStatus.QUEUED
+        run = run and (not due or deliver.claimable_when_planned(plan.kind, plan.only_channel))
+        if not (due and run):
+            rest.append((plan, row))
+            continue
+        row = row | {"status": NotificationStatus.SENDING, "attempts": 1}
+        for new_id in queries.insert_notifications(session, [row]):
+            claims.append(deliver.Claimed(Notification(id=new_id, **row), customer))
+    return rest
+
+
+def _section(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, exclude_unset=True)
+    return dumped
+
+
+def _merged(current: dict[str, Any], new: dict[str, Any], overwrite: bool) -> dict[str, Any]:
+    if overwrite:
+        return {**current, **new}
+    return {**new, **current}
+
+
+def _merge_order(order: Order, event: EventIn, overwrite: bool) -> None:
+    new_details = _section(event.order)
+    if event.type == "item.out_of_stock":
+        new_details.pop("items", None)  # the items that ran out, not the order's whole list
+    order.details = _merged(order.details or {}, new_details, overwrite)
+    order.shipment = _merged(order.shipment or {}, _section(event.shipment), overwrite)
+
+
+def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Customer | None:
+    if event.customer is None:
+        return None
+    incoming = event.customer
+    known = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
+    known = {name: value for name, value in known.items() if value is not None}
+    consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    # a new customer is created with all of it in the same statement: nothing left to update
+    first = known | {"consent": consent or {}} | winback.first_facts(event, policy.winback)
+    customer = queries.lock_customer(session, incoming.id, first)
+    for name, value in known.items():
+        setattr(customer, name, value)
+    if consent is not None:
+        customer.consent = {**(customer.consent or {}), **consent}
+    return customer
+
+
+CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "timezone", "channels", "orders_count")

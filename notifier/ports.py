@@ -1,0 +1,50 @@
+"""The narrow things the rooms are handed instead of the whole runtime: a clock, a dispatcher
+that hands a task by name to whoever does the work, and the task names.
+
+Part of the ground: it imports nothing of notifier but the config, and every layer may import it.
+`workers/runtime.py` builds the one object that has all of these (the composition root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from notifier.config import Settings
+
+Clock = Callable[[], datetime]
+
+PROCESS_EVENT = "events.process"
+DELIVER = "notifications.deliver"
+FORWARD = "support.forward"
+PLATFORM_FETCH = "platforms.fetch"
+
+
+class Dispatcher(Protocol):
+    """Hands a task (by name) with a row id to whoever does the work."""
+
+    def send(self, task: str, row_id: int) -> None: ...
+
+    def ping(self) -> None:
+        """Raise if the broker cannot be reached."""
+
+    def depth(self) -> int:
+        """How many messages wait in the broker."""
+
+
+class Core(Protocol):
+    """What every step with I/O needs: where the database is, what time it is, where to hand
+    the next task, and the settings."""
+
+    @property
+    def db_url(self) -> str: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def dispatcher(self) -> Dispatcher: ...

@@ -1,0 +1,112 @@
+"""The composition root: everything a task needs, built once from the settings (database,
+policy, renderer, channels, limiter, dispatcher), and the tasks by name bound to it.
+
+The layers below are handed this object through the narrow Protocols they declare
+(`ports.Core`, `pipeline.parts.Parts`, `care.parts.Parts`); none of them imports it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TextIO
+
+import redis
+
+from adapters.channels.base import Channel as ChannelAdapter
+from notifier import ports
+from notifier.care import support
+from notifier.config import Settings, get_settings
+from notifier.decide.policy import Policy, load_policy
+from notifier.intake import platforms
+from notifier.messages.rendering import Renderer
+from notifier.pipeline import deliver, process
+from notifier.pipeline.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from notifier.store.migrate import ensure_schema
+from notifier.vocabulary import Channel, utcnow
+from notifier.workers import broker
+from notifier.workers.channels import build_channels
+
+Clock = ports.Clock
+
+
+@dataclass
+class Runtime:
+    """The notifier's parts for one configuration."""
+
+    settings: Settings
+    policy: Policy
+    renderer: Renderer
+    channels: dict[Channel, ChannelAdapter]
+    clock: Clock = utcnow
+    dispatcher: ports.Dispatcher = field(init=False)
+    limiter: RateLimiter = field(init=False)
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.database_url
+
+    def close(self) -> None:
+        """Release the channels' pooled connections."""
+        for adapter in self.channels.values():
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                close()
+
+    @property
+    def configured_channels(self) -> frozenset[Channel]:
+        """The real channels a provider serves (empty: the console stands in)."""
+        return frozenset(self.channels) - {Channel.CONSOLE}
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    console: TextIO | None = None,
+) -> Runtime:
+    """Assemble the parts; SQLite is migrated on the spot, other databases must be current."""
+    ensure_schema(settings.database_url)
+    runtime = Runtime(
+        settings=settings,
+        policy=load_policy(settings.policy_file),
+        renderer=Renderer(settings.templates_dir, settings.default_locale),
+        channels=build_channels(settings, console),
+        clock=clock,
+    )
+    runtime.dispatcher = _dispatcher(runtime)
+    runtime.limiter = _limiter(settings)
+    return runtime
+
+
+def _limiter(settings: Settings) -> RateLimiter:
+    if settings.is_embedded:
+        return LocalRateLimiter()
+    return RedisRateLimiter(redis.Redis.from_url(settings.broker_url))
+
+
+def handlers(runtime: Runtime) -> dict[str, Callable[[int], Any]]:
+    """Each task name mapped to its function with the runtime bound; the dramatiq actors and
+    the inline dispatcher share them."""
+    return {
+        ports.PROCESS_EVENT: partial(process.process_event, runtime),
+        ports.DELIVER: partial(deliver.deliver_or_retry_inline, runtime),
+        ports.FORWARD: partial(support.forward, runtime),
+        ports.PLATFORM_FETCH: partial(platforms.fetch_inline, runtime),
+    }
+
+
+def _dispatcher(runtime: Runtime) -> ports.Dispatcher:
+    if runtime.settings.is_embedded:
+        return broker.InlineDispatcher(handlers(runtime))
+    return broker.DramatiqDispatcher(broker.make_redis_broker(runtime.settings.broker_url))
+
+
+_DEFAULT: list[Runtime] = []
+
+
+def get_runtime() -> Runtime:
+    """The process-wide runtime built from the environment (workers, CLI, API)."""
+    if not _DEFAULT:
+        _DEFAULT.append(build_runtime(get_settings()))
+    return _DEFAULT[0]
