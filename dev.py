@@ -2,7 +2,7 @@
 """Set up and run the notifier from a fresh clone with nothing but Python 3.11.
 
     python3 dev.py demo    a store day in the embedded mode
-    python3 dev.py test    the whole test suite (plus ruff, mypy --strict, templates check)
+    python3 dev.py test    ruff, mypy --strict, lint-imports, templates check, then pytest
 
 Both create `.venv` and install the project into it when needed. `test` also makes sure Redis
 and PostgreSQL answer on 127.0.0.1 (6379, 5432): it starts them when installed but stopped, and
@@ -153,6 +153,7 @@ def test(pytest_args: list[str]) -> int:
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy"],
+        ["lint-imports"],
         ["notifier", "templates", "check"],
         ["pytest", *pytest_args],
     ]

@@ -20,10 +20,10 @@ from pydantic import SecretStr
 
 import notifier
 from notifier.care import handoffs
-from notifier.care.handoffs import HELD
+from notifier.care.inbound import handle_inbound
 from notifier.http.app import create_app
-from notifier.pipeline.status import handle_inbound
 from notifier.store.db import session_scope
+from notifier.store.handoffs import HELD
 from notifier.store.models import SupportForward
 from notifier.store.timeline import message_records
 from notifier.vocabulary import ForwardStatus

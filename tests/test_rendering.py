@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from notifier.decide.facts import snapshot
 from notifier.errors import TemplateError
 from notifier.messages.check import check_templates
 from notifier.messages.rendering import Renderer, locale_chain
 from notifier.messages.samples import sample_facts
-from notifier.messages.views import snapshot, template_view
+from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES
 

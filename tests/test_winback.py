@@ -16,6 +16,7 @@ import notifier
 from notifier.care import handoffs
 from notifier.decide import winback
 from notifier.decide.policy import Incentive, Policy, Winback
+from notifier.pipeline.scan import scan_winback
 from notifier.store.db import session_scope
 from notifier.store.models import Customer
 from notifier.store.timeline import message_records
@@ -173,7 +174,7 @@ def test_two_schedulers_scanning_the_same_day_send_one_winback(
 
     def scan(runtime: Runtime) -> None:
         barrier.wait()
-        winback.scan(runtime, TODAY)
+        scan_winback(runtime, TODAY)
 
     threads = [threading.Thread(target=scan, args=(r,)) for r in (first, second)]
     for thread in threads:

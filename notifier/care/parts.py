@@ -1,5 +1,6 @@
 """What care is handed: the core (database, clock, dispatcher, settings), the policy (support
-hours, the handoff rules) and the channels (support's email goes through SMTP).
+hours, the handoff rules), the channels (support's email goes through SMTP) and the renderer
+(the replies to STOP, START and HELP).
 `workers.runtime.Runtime` is one."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Protocol
 
 from adapters.channels.base import Channel as ChannelAdapter
 from notifier.decide.policy import Policy
+from notifier.messages.rendering import Renderer
 from notifier.ports import Core
 from notifier.vocabulary import Channel
 
@@ -21,3 +23,6 @@ class Parts(Core, Protocol):
 
     @property
     def channels(self) -> Mapping[Channel, ChannelAdapter]: ...
+
+    @property
+    def renderer(self) -> Renderer: ...

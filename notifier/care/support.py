@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from adapters.channels.base import (
     OutboundMessage,
     PermanentSendError,
@@ -36,7 +34,6 @@ from notifier.vocabulary import Channel, ForwardStatus
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("webhook", "email")
 STUCK_AFTER = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 200
@@ -55,20 +52,6 @@ class Forward:
     attempts: int
     reference: str
     handoff: dict[str, Any]
-
-
-def plan_forwards(session: Session, handoff: Handoff, now: datetime) -> list[int]:
-    """One forward per destination for the handoff's latest message; the new ids, due now."""
-    seq = len(handoff.messages or [])
-    ids = []
-    for target in TARGETS:
-        values = {"handoff_id": handoff.id, "seq": seq, "target": target,
-                  "status": ForwardStatus.PENDING, "attempts": 0, "due_at": now,
-                  "created_at": now, "updated_at": now}  # fmt: skip
-        new_id = care.insert_forward(session, values)
-        if new_id is not None:
-            ids.append(new_id)
-    return ids
 
 
 def forward(runtime: Parts, forward_id: int) -> ForwardStatus | None:

@@ -1,4 +1,5 @@
-"""The offer a late order earns: stored once per tier, with an unguessable coupon code.
+"""The offer a late order earns: one per tier, with an unguessable coupon code (the store keeps
+them: `store.orders.offer_for`).
 
 A later notice for the same order reuses the offer already made unless the tier rises; then a new
 coupon is issued for the higher tier.
@@ -7,14 +8,9 @@ coupon is issued for the higher tier.
 from __future__ import annotations
 
 import secrets
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any, Protocol
 
 from notifier.decide.policy import Compensation as CompensationPolicy
-from notifier.store import queries
-from notifier.store.models import Compensation
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 CODE_LENGTH = 10  # 32^10 ≈ 10^15 codes
@@ -25,26 +21,34 @@ def new_code(prefix: str) -> str:
     return prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def offer_for(
-    session: Session, order_id: str, order_number: str, tier: int, policy: CompensationPolicy
-) -> dict[str, Any] | None:
-    """The order's offer for this tier: the one already made if as high, else a new one."""
-    if tier <= 0:
-        return None
-    best = session.execute(
-        select(Compensation)
-        .where(Compensation.order_id == order_id)
-        .order_by(Compensation.tier.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if best is None or best.tier < tier:
-        best = _issue(session, order_id, tier, policy)
-    return _offer(best, order_id, order_number, policy)
+class Made(Protocol):
+    """An offer as stored (the store's row is one)."""
+
+    @property
+    def tier(self) -> int: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def percent_off(self) -> int | None: ...
+
+    @property
+    def free_shipping(self) -> bool: ...
+
+    @property
+    def cancel_offer(self) -> bool: ...
 
 
-def _issue(session: Session, order_id: str, tier: int, policy: CompensationPolicy) -> Compensation:
+def needs_new(best_tier: int | None, tier: int) -> bool:
+    """Whether a notice at `tier` needs a new coupon: none made yet, or only a lower tier."""
+    return tier > 0 and (best_tier is None or best_tier < tier)
+
+
+def terms_of(order_id: str, tier: int, policy: CompensationPolicy) -> dict[str, Any]:
+    """The row of a new offer at `tier`, with a fresh code."""
     terms = policy.tiers[tier - 1]
-    values = {
+    return {
         "order_id": order_id,
         "tier": tier,
         "code": new_code(policy.coupon_prefix),
@@ -52,15 +56,12 @@ def _issue(session: Session, order_id: str, tier: int, policy: CompensationPolic
         "free_shipping": terms.free_shipping,
         "cancel_offer": terms.cancel_option,
     }
-    queries.insert_compensation(session, values)
-    return session.execute(
-        select(Compensation).where(Compensation.order_id == order_id, Compensation.tier == tier)
-    ).scalar_one()
 
 
-def _offer(
-    made: Compensation, order_id: str, order_number: str, policy: CompensationPolicy
+def offer_view(
+    made: Made, order_id: str, order_number: str, policy: CompensationPolicy
 ) -> dict[str, Any]:
+    """The offer as a message shows it, with the cancel link when the tier has one."""
     cancel_url = None
     if made.cancel_offer and policy.cancel_url:
         cancel_url = policy.cancel_url.format(

@@ -1,28 +1,28 @@
-"""Planned messages become rows: the facts each one is rendered from, its status and due time."""
+"""Planned messages become rows: the facts each one is rendered from, its status and due time.
+
+The store inserts them (`store.notifications.insert_planned`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from notifier.contract.events import EventIn
 from notifier.decide import payments
+from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
 from notifier.decide.policy import Policy
-from notifier.messages.views import snapshot
-from notifier.store import queries
-from notifier.store.models import Customer, Order
 from notifier.vocabulary import Kind, NotificationStatus
 
 
-def customer_facts(customer: Customer | None) -> dict[str, Any]:
+def customer_facts(customer: CustomerLike | None) -> dict[str, Any]:
     """The customer as templates know them."""
     return {"id": customer.id, "name": customer.name} if customer else {}
 
 
-def kind_extras(kind: Kind, event: EventIn, order: Order | None, policy: Policy) -> dict[str, Any]:
+def kind_extras(
+    kind: Kind, event: EventIn, order: OrderLike | None, policy: Policy
+) -> dict[str, Any]:
     """The facts a kind needs beyond the order: the cart, its incentive, the review link, the
     payment voucher."""
     if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
@@ -36,7 +36,7 @@ def kind_extras(kind: Kind, event: EventIn, order: Order | None, policy: Policy)
     return {}
 
 
-def review_url(order: Order, policy: Policy) -> str | None:
+def review_url(order: OrderLike, policy: Policy) -> str | None:
     """The policy's review link for the order, else the order's own page."""
     details = order.details or {}
     if policy.review_url:
@@ -52,8 +52,8 @@ SCAN = "late-order-scan"  # the cause recorded for messages the scan plans
 def notification_row(
     plan: Plan,
     event: EventIn | None,
-    order: Order | None,
-    customer: Customer | None,
+    order: OrderLike | None,
+    customer: CustomerLike | None,
     now: datetime,
     extras: dict[str, Any],
 ) -> dict[str, Any]:
@@ -82,18 +82,3 @@ def _affected_items(event: EventIn) -> list[dict[str, Any]]:
     if event.order is None or not event.order.items:
         return []
     return [item.model_dump(mode="json") for item in event.order.items]
-
-
-def insert_rows(
-    session: Session, plans: list[Plan], rows: list[dict[str, Any]], now: datetime
-) -> list[int]:
-    """Insert the rows (a taken dedup key is skipped; a moving plan re-times its pending row);
-    the ids of the new rows due now."""
-    due_now = []
-    for plan, row in zip(plans, rows, strict=True):
-        new_ids = queries.insert_notifications(session, [row])
-        if not new_ids and plan.moves:
-            queries.move_scheduled(session, plan.dedup_key, plan.due_at, row["context"], now)
-        if new_ids and row["status"] is NotificationStatus.QUEUED:
-            due_now += new_ids
-    return due_now

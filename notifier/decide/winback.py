@@ -12,23 +12,13 @@ customer's conversation open or an order of theirs is in progress.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
-
-from notifier import ports
 from notifier.contract.events import EventIn
-from notifier.decide import planning
 from notifier.decide.playbook import Plan, dedup_key
 from notifier.decide.policy import Winback
-from notifier.store import care
-from notifier.store.db import session_scope
-from notifier.store.models import Customer
 from notifier.vocabulary import Kind
-
-if TYPE_CHECKING:
-    from notifier.workers.runtime import Runtime
 
 JOB = "winback-scan"
 ORDER_EVENTS = frozenset({"order.placed", "order.payment_pending"})
@@ -95,64 +85,39 @@ def first_facts(event: EventIn, rules: Winback) -> dict[str, Any]:
     return {"last_order_at": moment, "winback_at": first_look(moment, None, rules)}
 
 
-def note_order(customer: Customer | None, event: EventIn, rules: Winback) -> None:
-    """A new order moves the customer's last order and their next look."""
+def note_order(
+    last_order_at: datetime | None, last_winback_at: datetime | None, event: EventIn, rules: Winback
+) -> dict[str, Any]:
+    """What a new order changes of its customer: their last order and their next look."""
     moment = order_moment(event)
-    if customer is None or moment is None:
-        return
-    if customer.last_order_at is not None and moment <= customer.last_order_at:
-        return
-    customer.last_order_at = moment
-    customer.winback_at = first_look(moment, customer.last_winback_at, rules)
+    if moment is None or (last_order_at is not None and moment <= last_order_at):
+        return {}
+    return {"last_order_at": moment, "winback_at": first_look(moment, last_winback_at, rules)}
 
 
-def scan(runtime: Runtime, now: datetime) -> int:
-    """The day's scan, if no scheduler ran it yet today; how many win-backs were handed over."""
-    day = now.astimezone(UTC).date().isoformat()
-    with session_scope(runtime.db_url) as session:
-        if not care.claim_job_run(session, JOB, day, now):
-            return 0
-    due_now: list[int] = []
-    while True:
-        with session_scope(runtime.db_url) as session:
-            customers = care.customers_due_for_winback(session, now, BATCH)
-            for customer in customers:
-                due_now += _consider(session, customer, now, runtime.policy.winback)
-        if len(customers) < BATCH:
-            break
-    for notification_id in due_now:
-        runtime.dispatcher.send(ports.DELIVER, notification_id)
-    return len(due_now)
-
-
-def _facts(session: Session, customer: Customer, now: datetime, rules: Winback) -> Lapsed:
-    return Lapsed(
-        customer.last_order_at,
-        customer.last_winback_at,
-        bool((customer.consent or {}).get("marketing", False)),
-        care.has_open_handoff(session, customer.id),
-        care.has_order_in_progress(session, customer.id, now - rules.after),
-    )
-
-
-def _consider(session: Session, customer: Customer, now: datetime, rules: Winback) -> list[int]:
-    """Plan the customer's win-back, or set when to look again; every path moves `winback_at`
-    past `now`, so the scan always ends."""
-    facts = _facts(session, customer, now, rules)
-    if why_not(facts, now, rules) is not None:
-        customer.winback_at = next_look(facts, now, rules)
-        return []
-    assert customer.winback_at is not None and facts.last_order_at is not None
-    key = dedup_key("winback", customer.id, str(int(customer.winback_at.timestamp())))
-    customer.last_winback_at, customer.winback_at = now, now + rules.again
-    plan = Plan(Kind.WINBACK, key, now)
-    row = planning.notification_row(plan, None, None, customer, now, _extras(facts, now, rules))
-    row["event_id"] = JOB
-    return planning.insert_rows(session, [plan], [row], now)
-
-
-def _extras(facts: Lapsed, now: datetime, rules: Winback) -> dict[str, Any]:
+def extras(facts: Lapsed, now: datetime, rules: Winback) -> dict[str, Any]:
     assert facts.last_order_at is not None
     incentive = rules.incentive.model_dump() if rules.incentive else None
     days = (now - facts.last_order_at).days
     return {"incentive": incentive, "winback": {"url": rules.url, "days_since_order": days}}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the scan does with one customer: the customer's new times, and the message to plan
+    (with its facts) when they get a win-back now."""
+
+    changes: dict[str, Any]
+    message: tuple[Plan, dict[str, Any]] | None = None
+
+
+def consider(
+    customer_id: str, winback_at: datetime, facts: Lapsed, now: datetime, rules: Winback
+) -> Outcome:
+    """The customer's win-back, or when to look again; every path moves `winback_at` past
+    `now`, so the scan always ends. One dedup key per customer and look."""
+    if why_not(facts, now, rules) is not None:
+        return Outcome({"winback_at": next_look(facts, now, rules)})
+    key = dedup_key("winback", customer_id, str(int(winback_at.timestamp())))
+    changes = {"last_winback_at": now, "winback_at": now + rules.again}
+    return Outcome(changes, (Plan(Kind.WINBACK, key, now), extras(facts, now, rules)))

@@ -15,7 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from twilio.request_validator import RequestValidator
 
-from notifier.pipeline.status import apply_status, handle_inbound
+from notifier.care.inbound import handle_inbound
+from notifier.pipeline.status import apply_status
 from notifier.workers.runtime import Runtime
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

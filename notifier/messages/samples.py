@@ -6,7 +6,7 @@ from typing import Any
 
 from notifier.contract.events import EventIn
 from notifier.decide import payments
-from notifier.messages.views import snapshot
+from notifier.decide.facts import snapshot
 
 FULL_CUSTOMER = {"id": "cus-100", "name": "Ana Pérez"}
 FULL_ORDER: dict[str, Any] = {

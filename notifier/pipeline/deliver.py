@@ -28,6 +28,7 @@ from adapters.channels.base import (
 from adapters.channels.twilio import OPTED_OUT_CODE
 from notifier import metrics
 from notifier.decide import pacing
+from notifier.decide.facts import snapshot
 from notifier.decide.followups import CART_KINDS
 from notifier.decide.payments import PAYMENT_KINDS
 from notifier.decide.retry import backoff_seconds, gives_up
@@ -35,7 +36,6 @@ from notifier.decide.routing import Contact, Route, Skip, choose_route
 from notifier.errors import TemplateError, TransientError
 from notifier.logs import log_context, set_log_ids
 from notifier.messages.compose import Draft, compose
-from notifier.messages.views import snapshot
 from notifier.pipeline import holds
 from notifier.pipeline.parts import Parts
 from notifier.store import queries

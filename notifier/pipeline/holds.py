@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from notifier.care.handoffs import HELD, HOLD_RECHECK
 from notifier.decide import payments
 from notifier.store import care, queries
+from notifier.store.handoffs import HELD, HOLD_RECHECK
 from notifier.store.models import Notification
 from notifier.vocabulary import NotificationStatus
 

@@ -15,14 +15,18 @@ from sqlalchemy.orm import Session
 
 from notifier import ports
 from notifier.contract.events import EventIn, parse_event_object
-from notifier.decide import planning, playbook, watch, winback
+from notifier.decide import planning, playbook, winback
+from notifier.decide.followups import Cancel
+from notifier.decide.plan import Message, decide_event
 from notifier.decide.policy import Policy
 from notifier.logs import log_context
 from notifier.pipeline import deliver
 from notifier.pipeline.parts import Parts
-from notifier.store import queries
+from notifier.store import orders, queries
 from notifier.store.db import session_scope
+from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Notification, Order
+from notifier.store.notifications import insert_planned
 from notifier.vocabulary import EventStatus, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -133,75 +137,64 @@ def apply_event(
     locked: Order | None = None,
     claims: list[deliver.Claimed] | None = None,
 ) -> tuple[list[int], bool]:
-    """Update state and plan messages; (ids due now, whether the event was stale).
+    """Ask `decide` for the event's Plan and apply it; (ids due now, whether it was stale).
 
     `locked` is the event's order when the caller has locked it already. With `claims`, the
     first messages due now of a new order go there, inserted already claimed."""
     customer = _merge_customer(session, event, policy)
     if event.order is None:
-        return _apply_without_order(session, event, customer, now, policy), False
+        plan = decide_event(None, None, event, now, policy)
+        _cancel(session, plan.cancels, event, now)
+        return _insert(session, plan.messages, event, None, customer, now, policy), False
     order = locked if locked is not None else queries.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
-    state = playbook.OrderState(order.status, order.status_at)
-    decision = playbook.decide(state, event, now, policy)
-    first_event_of_order = not order.details  # every event writes at least the order's id
-    _merge_order(order, event, overwrite=not decision.stale)
-    if decision.stale:
-        log.info("stale event %s for order %s: %s", event.event_id, order.id, decision.reason)
-        return [], True
-    if decision.new_status is not None:
-        order.status, order.status_at = decision.new_status, event.occurred_at
-    watch.note_scan(order, event)
-    for cancel in decision.cancels:
-        if first_event_of_order and cancel.order_id == order.id:
-            continue  # an order no event has written to yet has no messages to cancel
-        queries.cancel_pending(session, cancel, event.event_id, now)
     customer = queries.get_customer(session, order.customer_id)
-    winback.note_order(customer, event, policy.winback)
-    plans = [
-        (plan, planning.kind_extras(plan.kind, event, order, policy)) for plan in decision.plans
-    ]
-    signal = watch.signal_from_event(order, event)
-    if signal is not None:
-        plans += watch.delay_plans(session, order, customer, signal, now, policy)
-    watch.rewatch(order, policy, now, just_checked=False)
+    first_event_of_order = not order.details  # every event writes at least the order's id
+    plan = decide_event(order, customer, event, now, policy)
+    assert plan.order is not None
+    orders.write_state(order, plan.order)
+    if plan.stale:
+        log.info("stale event %s for order %s: %s", event.event_id, order.id, plan.reason)
+        return [], True
+    _cancel(session, plan.cancels, event, now)
+    for name, value in plan.customer.items():
+        setattr(customer, name, value)
+    open_for_vip(session, customer, plan.vip_note, now, policy)
     # no earlier message of a new order can be waiting: its first ones may be claimed at once
     claims = claims if first_event_of_order else None
-    return _insert(session, plans, event, order, customer, now, claims), False
+    return _insert(session, plan.messages, event, order, customer, now, policy, claims), False
 
 
-def _apply_without_order(
-    session: Session, event: EventIn, customer: Customer | None, now: datetime, policy: Policy
-) -> list[int]:
-    decision = playbook.decide(playbook.OrderState(), event, now, policy)
-    for cancel in decision.cancels:
+def _cancel(session: Session, cancels: list[Cancel], event: EventIn, now: datetime) -> None:
+    for cancel in cancels:
         queries.cancel_pending(session, cancel, event.event_id, now)
-    plans = [
-        (plan, planning.kind_extras(plan.kind, event, None, policy)) for plan in decision.plans
-    ]
-    return _insert(session, plans, event, None, customer, now)
 
 
 def _insert(
     session: Session,
-    plans: list[tuple[playbook.Plan, dict[str, Any]]],
+    messages: list[Message],
     event: EventIn,
     order: Order | None,
     customer: Customer | None,
     now: datetime,
+    policy: Policy,
     claims: list[deliver.Claimed] | None = None,
 ) -> list[int]:
-    rows = [
-        planning.notification_row(plan, event, order, customer, now, extras)
-        for plan, extras in plans
-    ]
-    pairs = list(zip([plan for plan, _ in plans], rows, strict=True))
+    offers: dict[int, dict[str, Any] | None] = {}
+    rows = []
+    for message in messages:
+        extras = message.extras
+        if message.offer_tier and order is not None:
+            if message.offer_tier not in offers:
+                tier = message.offer_tier
+                offers[tier] = orders.offer_for(session, order, tier, policy.compensation)
+            extras = extras | {"offer": offers[message.offer_tier]}
+        rows.append(planning.notification_row(message.plan, event, order, customer, now, extras))
+    pairs = list(zip([m.plan for m in messages], rows, strict=True))
     if claims is not None:
         pairs = _claim_leading(session, pairs, customer, now, claims)
-    return planning.insert_rows(
-        session, [plan for plan, _ in pairs], [row for _, row in pairs], now
-    )
+    return insert_planned(session, [plan for plan, _ in pairs], [row for _, row in pairs], now)
 
 
 def _claim_leading(
@@ -226,27 +219,6 @@ def _claim_leading(
         for new_id in queries.insert_notifications(session, [row]):
             claims.append(deliver.Claimed(Notification(id=new_id, **row), customer))
     return rest
-
-
-def _section(model: Any) -> dict[str, Any]:
-    if model is None:
-        return {}
-    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, exclude_unset=True)
-    return dumped
-
-
-def _merged(current: dict[str, Any], new: dict[str, Any], overwrite: bool) -> dict[str, Any]:
-    if overwrite:
-        return {**current, **new}
-    return {**new, **current}
-
-
-def _merge_order(order: Order, event: EventIn, overwrite: bool) -> None:
-    new_details = _section(event.order)
-    if event.type == "item.out_of_stock":
-        new_details.pop("items", None)  # the items that ran out, not the order's whole list
-    order.details = _merged(order.details or {}, new_details, overwrite)
-    order.shipment = _merged(order.shipment or {}, _section(event.shipment), overwrite)
 
 
 def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Customer | None:

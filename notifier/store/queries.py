@@ -16,7 +16,6 @@ from sqlalchemy.sql import ClauseElement
 
 from notifier.decide.followups import Cancel
 from notifier.store.models import (
-    Compensation,
     Customer,
     Event,
     Notification,
@@ -460,11 +459,6 @@ def requeue(session: Session, ids: Sequence[int], now: datetime) -> None:
             .values(status=NotificationStatus.QUEUED, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-
-
-def insert_compensation(session: Session, values: dict[str, Any]) -> None:
-    """Store an offer; a concurrent one for the same order and tier wins quietly."""
-    session.execute(insert_ignoring_conflicts(session, Compensation).values(**values))
 
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:

@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING
 import redis
 from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 
 from notifier.care import support
-from notifier.decide import delays, planning, watch, winback
 from notifier.intake import platforms
+from notifier.pipeline import scan
 from notifier.pipeline.reconcile import reconcile, sweep_events
 from notifier.store import queries
 from notifier.store.db import session_scope
-from notifier.store.models import Order
 from notifier.workers import broker
 
 if TYPE_CHECKING:
@@ -44,8 +42,8 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
     sweep_events(runtime, as_of)
     support.sweep(runtime, as_of)
     platforms.sweep_platform_notifications(runtime, as_of)
-    handed = reconcile(runtime, as_of) + scan_late_orders(runtime, as_of)
-    handed += winback.scan(runtime, as_of)
+    handed = reconcile(runtime, as_of) + scan.scan_late_orders(runtime, as_of)
+    handed += scan.scan_winback(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:
             ids = queries.claim_due(session, as_of, BATCH)
@@ -54,33 +52,6 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
         handed += len(ids)
         if len(ids) < BATCH:
             return handed
-
-
-def scan_late_orders(runtime: Runtime, now: datetime) -> int:
-    """Look at the orders whose watch time has come; tell the late ones. How many notices."""
-    due_now: list[int] = []
-    while True:
-        with session_scope(runtime.db_url) as session:
-            orders = queries.orders_due_for_check(session, now, BATCH)
-            for order in orders:
-                due_now += _check(session, runtime, order, now)
-        if len(orders) < BATCH:
-            break
-    for notification_id in due_now:
-        runtime.dispatcher.send(broker.DELIVER, notification_id)
-    return len(due_now)
-
-
-def _check(session: Session, runtime: Runtime, order: Order, now: datetime) -> list[int]:
-    policy = runtime.policy
-    signal = delays.on_scan(watch.facts_of(order), now, policy.late_orders)
-    watch.rewatch(order, policy, now, just_checked=True)
-    if signal is None:
-        return []
-    customer = queries.get_customer(session, order.customer_id)
-    plans = watch.delay_plans(session, order, customer, signal, now, policy)
-    rows = [planning.notification_row(p, None, order, customer, now, x) for p, x in plans]
-    return planning.insert_rows(session, [p for p, _ in plans], rows, now)
 
 
 def run_forever(runtime: Runtime, interval: float = 5.0) -> None:

@@ -1,0 +1,82 @@
+"""What customers write back (inbound SMS and WhatsApp).
+
+Inbound STOP/START change the customer's own opt-outs; any inbound WhatsApp message opens the
+24-hour window for free text; any other words are a conversation for a person (a handoff).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from adapters.channels.base import mask_phone
+from notifier.care import handoffs
+from notifier.care.parts import Parts
+from notifier.decide.consent import Keyword, channel_of_sender, keyword_of
+from notifier.errors import TemplateError
+from notifier.store import queries
+from notifier.store.db import session_scope
+from notifier.store.models import Customer
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def handle_inbound(runtime: Parts, sender: str, body: str, sid: str | None = None) -> str | None:
+    """Apply a customer's inbound message; the reply to send back, if any. Free text opens
+    (or joins) a handoff: a person answers it, and the customer is told when."""
+    channel, phone = channel_of_sender(sender)
+    keyword = keyword_of(body)
+    with session_scope(runtime.db_url) as session:
+        customers = queries.customers_by_phone(session, phone)
+        for customer in customers:
+            _apply_inbound(runtime, customer, channel, keyword)
+        locale = _locale_of(runtime, customers)
+        latest = max(customers, key=lambda c: c.updated_at, default=None)
+    log.info("inbound %s from %s: %s", channel, mask_phone(phone), keyword or "free text")
+    if keyword is None and body.strip():
+        _hand_over(runtime, channel, phone, body.strip(), latest.id if latest else None, sid)
+    return _reply(runtime, keyword, locale) if keyword else None
+
+
+def _hand_over(
+    runtime: Parts, channel: str, phone: str, text: str, customer_id: str | None, sid: str | None
+) -> None:
+    """Open or join the customer's handoff. Twilio must get its 200 whatever happens here (a
+    500 would make it post the same message again), so a failure is logged, not raised."""
+    try:
+        handoffs.receive(runtime, channel, phone, text, customer_id, sid)
+    except Exception as exc:  # never a 500 for a customer's words
+        log.error(
+            "could not hand over a message from %s: %s", mask_phone(phone), type(exc).__name__
+        )
+
+
+def _apply_inbound(
+    runtime: Parts, customer: Customer, channel: str, keyword: Keyword | None
+) -> None:
+    if channel == "whatsapp":
+        customer.whatsapp_window_until = runtime.clock() + WHATSAPP_WINDOW
+    stopped = set(customer.opted_out or [])
+    if keyword is Keyword.STOP:
+        customer.opted_out = sorted(stopped | {channel})
+    elif keyword is Keyword.START:
+        customer.opted_out = sorted(stopped - {channel})
+
+
+def _locale_of(runtime: Parts, customers: list[Customer]) -> str:
+    known = [c.locale for c in customers if c.locale]
+    return known[0] if known else runtime.settings.default_locale
+
+
+def _reply(runtime: Parts, keyword: Keyword, locale: str) -> str | None:
+    view = {"locale": locale}
+    try:
+        path, _ = runtime.renderer.resolve("_replies", f"{keyword}.txt", locale)
+        return runtime.renderer.render_expression(
+            (runtime.renderer.templates_dir / path).read_text(encoding="utf-8"), view
+        )
+    except (TemplateError, OSError) as exc:
+        log.warning("no reply for %s in %s: %s", keyword, locale, exc)
+        return None
