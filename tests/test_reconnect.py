@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import notifier
-from notifier.store import db, queries
+from notifier.store import db, notifications
 from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime
 from tests.conftest import example
@@ -49,7 +49,7 @@ def test_a_send_whose_outcome_could_not_be_written_at_once_is_recorded_sent_and_
     live: Runtime, fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "RECONNECT_WAITS", (0.0, 0.0))
-    record_outcome = queries.record_outcome
+    record_outcome = notifications.record_outcome
     writes: list[str] = []
 
     def record_after_a_restart(*args: Any) -> None:
@@ -58,7 +58,7 @@ def test_a_send_whose_outcome_could_not_be_written_at_once_is_recorded_sent_and_
             raise cut("UPDATE notifications")
         record_outcome(*args)
 
-    monkeypatch.setattr(queries, "record_outcome", record_after_a_restart)
+    monkeypatch.setattr(notifications, "record_outcome", record_after_a_restart)
     notifier.publish(example("order_placed"), runtime=live)
 
     assert len(fake_twilio.messages) == 1

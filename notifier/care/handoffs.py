@@ -24,7 +24,7 @@ from notifier.decide import hours, planning
 from notifier.decide.playbook import Plan
 from notifier.decide.policy import Policy
 from notifier.errors import NotifierError
-from notifier.store import care, queries
+from notifier.store import care, orders
 from notifier.store import handoffs as stored
 from notifier.store.db import session_scope
 from notifier.store.handoffs import HELD
@@ -52,7 +52,7 @@ def receive(
     now = runtime.clock()
     entry = {"at": now.isoformat(), "channel": channel, "text": text, "sid": sid}
     with session_scope(runtime.db_url) as session:
-        customer = queries.get_customer(session, customer_id)
+        customer = orders.get_customer(session, customer_id)
         key = customer.id if customer else f"phone:{phone}"
         opening = stored.Opening(key, customer, "customer_message", channel, phone)
         handoff, opened = stored.open_or_join(session, opening, entry, now, runtime.policy)

@@ -14,7 +14,7 @@ from notifier.care import handoffs
 from notifier.care.parts import Parts
 from notifier.decide.consent import Keyword, channel_of_sender, keyword_of
 from notifier.errors import TemplateError
-from notifier.store import queries
+from notifier.store import orders
 from notifier.store.db import session_scope
 from notifier.store.models import Customer
 
@@ -29,7 +29,7 @@ def handle_inbound(runtime: Parts, sender: str, body: str, sid: str | None = Non
     channel, phone = channel_of_sender(sender)
     keyword = keyword_of(body)
     with session_scope(runtime.db_url) as session:
-        customers = queries.customers_by_phone(session, phone)
+        customers = orders.customers_by_phone(session, phone)
         for customer in customers:
             _apply_inbound(runtime, customer, channel, keyword)
         locale = _locale_of(runtime, customers)

@@ -12,7 +12,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from notifier.ports import Core
-from notifier.store import queries
+from notifier.store import notifications
 from notifier.store.db import session_scope
 
 
@@ -25,7 +25,7 @@ class BacklogCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = self._runtime.clock()
         with session_scope(self._runtime.db_url) as session:
-            waiting, due = queries.scheduled_backlog(session, now)
+            waiting, due = notifications.scheduled_backlog(session, now)
         backlog = GaugeMetricFamily(
             "notifier_scheduled_backlog", "Scheduled messages, by whether they are due.",
             labels=["due"],

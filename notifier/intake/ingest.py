@@ -15,8 +15,8 @@ from notifier import metrics, ports
 from notifier.contract.events import MAX_EVENT_BYTES, EventIn, parse_event, parse_event_object
 from notifier.errors import InvalidEvent
 from notifier.ports import Core
-from notifier.store import queries
 from notifier.store.db import session_scope
+from notifier.store.events import insert_event
 from notifier.vocabulary import EventStatus
 
 
@@ -65,7 +65,7 @@ def store_and_enqueue(runtime: Core, events: Sequence[ValidEvent]) -> list[Accep
     accepted: list[Accepted] = []
     with session_scope(runtime.db_url) as session:
         for valid in events:
-            row_id = queries.insert_event(session, _event_row(valid, now))
+            row_id = insert_event(session, _event_row(valid, now))
             accepted.append(Accepted(valid.event.event_id, duplicate=row_id is None))
             metrics.EVENTS_ACCEPTED.labels(valid.event.type, str(row_id is None).lower()).inc()
             if row_id is not None:

@@ -25,7 +25,7 @@ from notifier.intake.fetchers import FETCHERS
 from notifier.intake.ingest import Accepted, ValidEvent, store_and_enqueue, validate
 from notifier.logs import mask
 from notifier.ports import Core
-from notifier.store import queries
+from notifier.store import platforms as platform_rows
 from notifier.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def ingest_status_change(
     new status and map the transition from the one recorded before. Nothing is recorded when
     the mapped events are invalid, so a corrected redelivery maps the same transition."""
     with session_scope(runtime.db_url) as session:
-        previous = queries.swap_platform_status(session, platform, order_id, status)
+        previous = platform_rows.swap_platform_status(session, platform, order_id, status)
         mapping = mapper(previous)
         valid = validate_mapping(platform, mapping)
     return mapping, store_and_enqueue(runtime, valid)
@@ -118,7 +118,7 @@ def hand_off(runtime: Core, platform: str, dedup_key: str, payload: dict[str, An
     """Store a notification to fetch later and hand it to the broker; False for a repeat."""
     now = runtime.clock()
     with session_scope(runtime.db_url) as session:
-        row_id = queries.insert_platform_notification(
+        row_id = platform_rows.insert_platform_notification(
             session, platform=platform, dedup_key=dedup_key, payload=payload, now=now
         )
     if row_id is None:
@@ -135,7 +135,7 @@ def fetch_and_ingest(runtime: Core, row_id: int) -> str | None:
     derived from the platform's, so a rerun after a crash stores nothing new."""
 
     with session_scope(runtime.db_url) as session:
-        waiting = queries.waiting_platform_notification(session, row_id)
+        waiting = platform_rows.waiting_platform_notification(session, row_id)
     if waiting is None:
         return None
     platform, payload = waiting
@@ -157,7 +157,7 @@ def _fetch_failed(runtime: Core, row_id: int, platform: str, exc: FetchFailed) -
     if not exc.transient:
         return _finish(runtime, row_id, "failed", str(exc))
     with session_scope(runtime.db_url) as session:
-        attempts = queries.note_platform_attempt(session, row_id, str(exc))
+        attempts = platform_rows.note_platform_attempt(session, row_id, str(exc))
     if attempts >= MAX_FETCH_ATTEMPTS:
         return _finish(runtime, row_id, "failed", f"gave up after {attempts} attempts: {exc}")
     log.warning("%s fetch failed, will retry: %s", platform, exc)
@@ -166,7 +166,9 @@ def _fetch_failed(runtime: Core, row_id: int, platform: str, exc: FetchFailed) -
 
 def _finish(runtime: Core, row_id: int, status: str, outcome: str) -> str:
     with session_scope(runtime.db_url) as session:
-        queries.finish_platform_notification(session, row_id, status, outcome, runtime.clock())
+        platform_rows.finish_platform_notification(
+            session, row_id, status, outcome, runtime.clock()
+        )
     return status
 
 
@@ -183,7 +185,9 @@ def sweep_platform_notifications(runtime: Core, now: datetime) -> int:
     their fetch failed for now (the embedded mode does not retry by itself) or the broker
     lost them."""
     with session_scope(runtime.db_url) as session:
-        ids = queries.claim_waiting_platform_notifications(session, now - FETCH_GRACE, now, 200)
+        ids = platform_rows.claim_waiting_platform_notifications(
+            session, now - FETCH_GRACE, now, 200
+        )
     for row_id in ids:
         runtime.dispatcher.send(ports.PLATFORM_FETCH, row_id)
     return len(ids)

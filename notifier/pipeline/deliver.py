@@ -38,7 +38,7 @@ from notifier.logs import log_context, set_log_ids
 from notifier.messages.compose import Draft, compose
 from notifier.pipeline import holds
 from notifier.pipeline.parts import Parts
-from notifier.store import queries
+from notifier.store import notifications, orders
 from notifier.store.db import retrying_on_disconnect, session_scope
 from notifier.store.models import Customer, Notification, Order
 from notifier.vocabulary import Channel, Kind, NotificationStatus
@@ -106,7 +106,7 @@ def deliver_or_retry_inline(runtime: Parts, notification_id: int) -> Notificatio
 def _send_earlier_first(runtime: Parts, notification_id: int) -> None:
     now = runtime.clock()
     with session_scope(runtime.db_url) as session:
-        earlier = queries.earlier_unsent_of_order(
+        earlier = notifications.earlier_unsent_of_order(
             session, notification_id, now, busy_since=now - SENDING_HOLDS_FOR
         )
     busy = TransientError("an earlier message of this order is being sent", retry_after=0.5)
@@ -183,23 +183,25 @@ def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> Notifica
 
 def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> None:
     with session_scope(runtime.db_url) as session:
-        queries.record_outcome(session, notification_id, outcome.status, outcome.values)
+        notifications.record_outcome(session, notification_id, outcome.status, outcome.values)
         if outcome.opted_out and job.customer_id:
-            queries.opt_out(session, job.customer_id, outcome.opted_out)
+            orders.opt_out(session, job.customer_id, outcome.opted_out)
 
 
 def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:
     now = runtime.clock()
     unless_after = now - SENDING_HOLDS_FOR if first_of_order else None
     with session_scope(runtime.db_url) as session:
-        notification = queries.claim_notification(session, notification_id, now, unless_after)
+        notification = notifications.claim_notification(session, notification_id, now, unless_after)
         if notification is None:
             return UNCLAIMED
         set_log_ids(event_id=notification.event_id, order_id=notification.order_id)
-        customer = queries.get_customer(session, notification.customer_id)
-        if notification.only_channel and queries.already_sent_on(session, notification):
+        customer = orders.get_customer(session, notification.customer_id)
+        if notification.only_channel and notifications.already_sent_on(session, notification):
             values = {"error": "not needed: this message already went by email"}
-            queries.record_outcome(session, notification_id, NotificationStatus.SKIPPED, values)
+            notifications.record_outcome(
+                session, notification_id, NotificationStatus.SKIPPED, values
+            )
             return None
         if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
             return None
@@ -218,20 +220,22 @@ def _paced(
     timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
     until = pacing.quiet_until(now, timezone, policy.quiet_hours)
     if until is not None:
-        queries.defer(session, notification.id, until, "deferred: quiet hours", now)
+        notifications.defer(session, notification.id, until, "deferred: quiet hours", now)
         return True
     if customer is None:
         return False
     cart = notification.cart_id if notification.kind in CART_KINDS else None
-    sent = queries.marketing_sent_since(session, customer.id, now - policy.frequency_cap.per, cart)
+    sent = notifications.marketing_sent_since(
+        session, customer.id, now - policy.frequency_cap.per, cart
+    )
     capped = pacing.capped_until(now, sent, policy.frequency_cap)
     if capped is None:
         return False
     if policy.frequency_cap.action == "skip":
         values = {"error": "skipped: frequency cap reached", "updated_at": now}
-        queries.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+        notifications.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
     else:
-        queries.defer(session, notification.id, capped, "deferred: frequency cap", now)
+        notifications.defer(session, notification.id, capped, "deferred: frequency cap", now)
     return True
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from notifier.decide import payments
-from notifier.store import care, queries
+from notifier.store import care, notifications
 from notifier.store.handoffs import HELD, HOLD_RECHECK
 from notifier.store.models import Notification
 from notifier.vocabulary import NotificationStatus
@@ -19,12 +19,12 @@ def put_off(session: Session, notification: Notification, now: datetime) -> bool
     during an open handoff) or skipped (an expired voucher's messages)."""
     if payments.is_expired(notification.kind, notification.context or {}, now):
         values = {"error": "skipped: the payment voucher expired", "updated_at": now}
-        queries.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+        notifications.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
         return True
     customer_id = notification.customer_id
     if not notification.kind.is_marketing or customer_id is None:
         return False
     if not care.has_open_handoff(session, customer_id):
         return False
-    queries.defer(session, notification.id, now + HOLD_RECHECK, HELD, now)
+    notifications.defer(session, notification.id, now + HOLD_RECHECK, HELD, now)
     return True

@@ -22,7 +22,7 @@ from notifier.decide.policy import Policy
 from notifier.logs import log_context
 from notifier.pipeline import deliver
 from notifier.pipeline.parts import Parts
-from notifier.store import orders, queries
+from notifier.store import events, notifications, orders
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Notification, Order
@@ -76,25 +76,25 @@ class _Applied:
 
 def _process(runtime: Parts, event_row_id: int, claims: list[deliver.Claimed] | None) -> _Applied:
     with session_scope(runtime.db_url) as session:
-        order_id = queries.event_order_id(session, event_row_id)
-        held = None if order_id is None else queries.hold_order(session, order_id)
+        order_id = events.event_order_id(session, event_row_id)
+        held = None if order_id is None else orders.hold_order(session, order_id)
         if order_id is not None:
-            rows = queries.lock_waiting_events_of_order(session, order_id, event_row_id)
+            rows = events.lock_waiting_events_of_order(session, order_id, event_row_id)
         else:
-            rows = queries.lock_waiting_event(session, event_row_id)
+            rows = events.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
         return _Applied(_apply_rows(session, rows, held, now, runtime.policy, claims), bool(rows))
 
 
 def _still_queued(runtime: Parts, event_row_id: int) -> list[int]:
     with session_scope(runtime.db_url) as session:
-        return queries.queued_of_event(session, event_row_id, runtime.clock())
+        return events.queued_of_event(session, event_row_id, runtime.clock())
 
 
 def _apply_rows(
     session: Session,
     rows: list[Any],
-    held: queries.HeldOrder | None,
+    held: orders.HeldOrder | None,
     now: datetime,
     policy: Policy,
     claims: list[deliver.Claimed] | None,
@@ -108,9 +108,9 @@ def _apply_rows(
         due_now += planned
         outcomes.setdefault(status, []).append(row.id)
     if held is not None:
-        queries.save_order(session, held)
+        orders.save_order(session, held)
     for status, row_ids in outcomes.items():
-        queries.mark_events(session, row_ids, status, now)
+        events.mark_events(session, row_ids, status, now)
     return due_now
 
 
@@ -146,10 +146,10 @@ def apply_event(
         plan = decide_event(None, None, event, now, policy)
         _cancel(session, plan.cancels, event, now)
         return _insert(session, plan.messages, event, None, customer, now, policy), False
-    order = locked if locked is not None else queries.lock_order(session, event.order.id)
+    order = locked if locked is not None else orders.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
-    customer = queries.get_customer(session, order.customer_id)
+    customer = orders.get_customer(session, order.customer_id)
     first_event_of_order = not order.details  # every event writes at least the order's id
     plan = decide_event(order, customer, event, now, policy)
     assert plan.order is not None
@@ -168,7 +168,7 @@ def apply_event(
 
 def _cancel(session: Session, cancels: list[Cancel], event: EventIn, now: datetime) -> None:
     for cancel in cancels:
-        queries.cancel_pending(session, cancel, event.event_id, now)
+        notifications.cancel_pending(session, cancel, event.event_id, now)
 
 
 def _insert(
@@ -216,7 +216,7 @@ def _claim_leading(
             rest.append((plan, row))
             continue
         row = row | {"status": NotificationStatus.SENDING, "attempts": 1}
-        for new_id in queries.insert_notifications(session, [row]):
+        for new_id in notifications.insert_notifications(session, [row]):
             claims.append(deliver.Claimed(Notification(id=new_id, **row), customer))
     return rest
 
@@ -230,7 +230,7 @@ def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Custome
     consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
     # a new customer is created with all of it in the same statement: nothing left to update
     first = known | {"consent": consent or {}} | winback.first_facts(event, policy.winback)
-    customer = queries.lock_customer(session, incoming.id, first)
+    customer = orders.lock_customer(session, incoming.id, first)
     for name, value in known.items():
         setattr(customer, name, value)
     if consent is not None:

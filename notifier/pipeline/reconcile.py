@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from adapters.channels.base import Receipt, Reconcilable, SendError
 from notifier import ports
 from notifier.pipeline.parts import Parts
-from notifier.store import queries
+from notifier.store import events, notifications, orders
 from notifier.store.db import session_scope
 from notifier.vocabulary import Channel
 
@@ -74,7 +74,7 @@ def sweep_events(runtime: Parts, now: datetime) -> int:
     Batch after batch: a lost queue can hold thousands."""
 
     def claim(session: Session) -> list[int]:
-        return queries.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
+        return events.claim_waiting_events(session, now - EVENT_GRACE, now, BATCH)
 
     handed = _hand_over_in_batches(runtime, claim, ports.PROCESS_EVENT)
     if handed:
@@ -100,7 +100,7 @@ def reconcile(runtime: Parts, now: datetime) -> int:
     """One pass over stale `sending` and forgotten `queued` messages; how many were handled.
     What the provider said is kept in each message's history."""
     with session_scope(runtime.db_url) as session:
-        rows = queries.claim_stale_sending(session, now - UNKNOWN_GRACE, now, BATCH)
+        rows = notifications.claim_stale_sending(session, now - UNKNOWN_GRACE, now, BATCH)
         unsure = [_unsure(session, runtime, row) for row in rows]
     answers = [(item.id, _ask_provider(runtime, item)) for item in unsure]
     requeue = [nid for nid, answer in answers if answer in (NOT_FOUND, CANNOT_ASK)]
@@ -108,10 +108,12 @@ def reconcile(runtime: Parts, now: datetime) -> int:
         for nid, answer in answers:
             if isinstance(answer, Found):
                 route = {"channel": answer.channel, "recipient": answer.recipient}
-                queries.mark_sent(session, nid, answer.receipt.provider_message_id, now, route)
+                notifications.mark_sent(
+                    session, nid, answer.receipt.provider_message_id, now, route
+                )
             if answer != LOOKUP_FAILED:
-                queries.append_history(session, nid, _finding(answer, now))
-        queries.requeue(session, requeue, now)
+                notifications.append_history(session, nid, _finding(answer, now))
+        notifications.requeue(session, requeue, now)
     for notification_id in requeue:
         runtime.dispatcher.send(ports.DELIVER, notification_id)
     return len(answers) + hand_forgotten(runtime, now)
@@ -122,7 +124,7 @@ def hand_forgotten(runtime: Parts, now: datetime) -> int:
     lost) to delivery again, batch after batch; the claim makes a second copy harmless."""
 
     def claim(session: Session) -> list[int]:
-        return queries.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
+        return notifications.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
 
     handed = _hand_over_in_batches(runtime, claim, ports.DELIVER)
     if handed:
@@ -139,12 +141,16 @@ def _unsure(session: Session, runtime: Parts, row: Any) -> Unsure:
     else:  # the worker died between its claim and its record
         since, until = row.updated_at - WINDOW_SLACK, row.updated_at + timeout + WINDOW_SLACK
     body = None if last.get("content_sid") else row.body
-    known = queries.provider_ids_of_customer(session, row.customer_id) if row.customer_id else None
+    known = (
+        notifications.provider_ids_of_customer(session, row.customer_id)
+        if row.customer_id
+        else None
+    )
     places: tuple[tuple[Channel, str], ...] = ()
     if row.channel is not None and row.recipient is not None:
         places = ((row.channel, row.recipient),)
     else:  # it died before writing down where: wherever the customer's phone is reached
-        customer = queries.get_customer(session, row.customer_id)
+        customer = orders.get_customer(session, row.customer_id)
         if customer is not None and customer.phone:
             places = tuple((channel, customer.phone) for channel in PHONE_CHANNELS)
     return Unsure(row.id, places, body, since, until, known or frozenset())

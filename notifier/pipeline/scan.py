@@ -15,7 +15,7 @@ from notifier import ports
 from notifier.decide import delays, planning, watch, winback
 from notifier.decide.policy import Winback
 from notifier.pipeline.parts import Parts
-from notifier.store import care, orders, queries
+from notifier.store import care, orders
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Order
@@ -29,10 +29,10 @@ def scan_late_orders(runtime: Parts, now: datetime) -> int:
     due_now: list[int] = []
     while True:
         with session_scope(runtime.db_url) as session:
-            orders = queries.orders_due_for_check(session, now, BATCH)
-            for order in orders:
+            due = orders.orders_due_for_check(session, now, BATCH)
+            for order in due:
                 due_now += _check(session, runtime, order, now)
-        if len(orders) < BATCH:
+        if len(due) < BATCH:
             break
     _hand_over(runtime, due_now)
     return len(due_now)
@@ -44,7 +44,7 @@ def _check(session: Session, runtime: Parts, order: Order, now: datetime) -> lis
     order.next_check_at = watch.next_check(order, policy, now, just_checked=True)
     if signal is None:
         return []
-    customer = queries.get_customer(session, order.customer_id)
+    customer = orders.get_customer(session, order.customer_id)
     notice = watch.delay_notice(order, customer, signal, now, policy)
     order.notified_eta = notice.notified_eta or order.notified_eta
     open_for_vip(session, customer, notice.vip_note, now, policy)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from adapters.channels.twilio import OPTED_OUT_CODE
 from notifier import ports
 from notifier.pipeline.parts import Parts
-from notifier.store import queries
+from notifier.store import notifications, orders
 from notifier.store.db import session_scope
 from notifier.store.models import Notification
 from notifier.vocabulary import NotificationStatus
@@ -31,7 +31,7 @@ def apply_status(runtime: Parts, sid: str, status: str, code: str | None) -> str
     """Apply one status callback; a word on what it did (for logs and tests)."""
     retry = False
     with session_scope(runtime.db_url) as session:
-        notification = queries.notification_by_provider_id(session, sid)
+        notification = notifications.notification_by_provider_id(session, sid)
         if notification is None:
             return "unknown message"
         if status in DELIVERED and notification.status is NotificationStatus.SENT:
@@ -55,7 +55,7 @@ def _failed_after_sending(
     notification.history = [*(notification.history or []), entry]
     notification.error = error
     if code == OPTED_OUT_CODE and notification.customer_id and notification.channel:
-        queries.opt_out(session, notification.customer_id, [str(notification.channel)])
+        orders.opt_out(session, notification.customer_id, [str(notification.channel)])
     if code in FALLBACK_CODES:
         notification.status = NotificationStatus.QUEUED
         notification.sent_at = None

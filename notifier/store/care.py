@@ -1,5 +1,5 @@
-"""The queries of handoffs, support forwards and win-back (kept beside queries.py, which holds
-the pipeline's own, so each stays small)."""
+"""The care tables: handoffs, support forwards, win-back's customers and the job runs that
+keep a daily scan to one scheduler."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notifier.store.models import Customer, Handoff, JobRun, Notification, Order, SupportForward
-from notifier.store.queries import insert_ignoring_conflicts
+from notifier.store.upserts import insert_ignoring_conflicts
 from notifier.vocabulary import ForwardStatus, HandoffStatus, NotificationStatus, OrderStatus
 
 SENT = (NotificationStatus.SENT, NotificationStatus.DELIVERED)

@@ -1,17 +1,109 @@
-"""Orders' offers: the compensation a late order earns, stored once per tier."""
+"""Orders and customers: created on first sight and locked while an event is applied; the
+orders the late-order scan looks at; and the offers a late order earns."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from notifier.decide import compensation
 from notifier.decide.facts import OrderView
 from notifier.decide.policy import Compensation as CompensationPolicy
-from notifier.store.models import Compensation, Order
-from notifier.store.queries import insert_ignoring_conflicts
+from notifier.store.models import (
+    Compensation,
+    Customer,
+    Order,
+)
+from notifier.store.upserts import insert_ignoring_conflicts, upsert, upsert_locked
+
+
+def lock_order(session: Session, order_id: str) -> Order:
+    """The order row, created if new and locked so two events of one order are applied one
+    after the other."""
+    order: Order = upsert_locked(session, Order, order_id)
+    return order
+
+
+@dataclass
+class HeldOrder:
+    """An order row locked for this transaction but kept out of the ORM session: `save_order`
+    writes what changed in one UPDATE (no unit of work, no autoflush before every query)."""
+
+    order: Order
+    loaded: dict[str, Any]
+
+
+def hold_order(session: Session, order_id: str) -> HeldOrder:
+    """The order row, created if new, locked, as a detached object."""
+    statement = upsert(session.get_bind().dialect.name, Order, (), as_object=False)
+    loaded = dict(session.execute(statement, {"row_id": order_id}).one()._mapping)
+    return HeldOrder(Order(**loaded), loaded)
+
+
+def save_order(session: Session, held: HeldOrder) -> None:
+    """Write the held order's changed columns, if any."""
+    order, loaded = held.order, held.loaded
+    changed = {
+        name: getattr(order, name) for name in loaded if getattr(order, name) != loaded[name]
+    }
+    if changed:
+        parameters = {f"new_{name}": value for name, value in changed.items()}
+        session.execute(_order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
+        held.loaded = {**loaded, **changed}
+
+
+@cache
+def _order_update(names: tuple[str, ...]) -> Any:
+    table = cast(Table, Order.__table__)
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
+
+
+def lock_customer(
+    session: Session, customer_id: str, new: dict[str, Any] | None = None
+) -> Customer:
+    """The customer row, locked for update; created with `new`'s columns if it did not exist
+    (an existing customer keeps theirs: the caller merges what changed)."""
+    customer: Customer = upsert_locked(session, Customer, customer_id, new or {})
+    return customer
+
+
+def get_customer(session: Session, customer_id: str | None) -> Customer | None:
+    """A customer by id, or None."""
+    if customer_id is None:
+        return None
+    return session.get(Customer, customer_id)
+
+
+def opt_out(session: Session, customer_id: str, channels: Sequence[str]) -> None:
+    """Record that the customer stopped these channels (STOP, or the provider's 21610)."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is not None:
+        customer.opted_out = sorted(set(customer.opted_out or []) | set(channels))
+
+
+def customers_by_phone(session: Session, phone: str) -> list[Customer]:
+    """Every customer with this phone number, locked for update."""
+    query = select(Customer).where(Customer.phone == phone).order_by(Customer.id)
+    return list(session.execute(query.with_for_update()).scalars())
+
+
+def orders_due_for_check(session: Session, now: datetime, limit: int) -> list[Order]:
+    """Orders whose watch time has come, locked (others' locked rows skipped)."""
+    query = (
+        select(Order)
+        .where(Order.next_check_at <= now)
+        .order_by(Order.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(query).scalars())
 
 
 def offer_for(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from notifier.store import queries
+from notifier.store import notifications
 from notifier.store.db import session_scope
 from notifier.store.models import Notification
 
@@ -43,4 +43,6 @@ def message_records(
 ) -> list[dict[str, Any]]:
     """The messages of an order and/or a customer, in the order they were planned."""
     with session_scope(db_url) as session:
-        return [message_record(n) for n in queries.list_messages(session, order_id, customer_id)]
+        return [
+            message_record(n) for n in notifications.list_messages(session, order_id, customer_id)
+        ]

@@ -19,7 +19,7 @@ from notifier.care import support
 from notifier.intake import platforms
 from notifier.pipeline import scan
 from notifier.pipeline.reconcile import reconcile, sweep_events
-from notifier.store import queries
+from notifier.store import notifications
 from notifier.store.db import session_scope
 from notifier.workers import broker
 
@@ -46,7 +46,7 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
     handed += scan.scan_winback(runtime, as_of)
     while True:
         with session_scope(runtime.db_url) as session:
-            ids = queries.claim_due(session, as_of, BATCH)
+            ids = notifications.claim_due(session, as_of, BATCH)
         for notification_id in ids:
             runtime.dispatcher.send(broker.DELIVER, notification_id)
         handed += len(ids)

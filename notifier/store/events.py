@@ -1,0 +1,130 @@
+"""The events table: stored once by event_id, then claimed, applied and marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from notifier.store.models import (
+    Event,
+    Notification,
+    PlatformNotification,
+)
+from notifier.store.upserts import insert_ignoring_conflicts
+from notifier.vocabulary import EventStatus, NotificationStatus
+
+
+def insert_event(session: Session, values: dict[str, Any]) -> int | None:
+    """Store an event; its row id, or None when that event_id was already stored."""
+    statement = insert_ignoring_conflicts(session, Event).values(**values).returning(Event.id)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def event_order_id(session: Session, row_id: int) -> str | None:
+    """The order a stored event is about (None for cart events or an unknown row)."""
+    order_id: str | None = session.execute(_EVENT_ORDER, {"row_id": row_id}).scalar_one_or_none()
+    return order_id
+
+
+def queued_of_event(session: Session, row_id: int, now: datetime) -> list[int]:
+    """The due messages a stored event planned that still wait in `queued`, oldest first."""
+    query = (
+        select(Notification.id)
+        .join(Event, Event.order_id == Notification.order_id)  # the indexed way in
+        .where(
+            Event.id == row_id,
+            Notification.event_id == Event.event_id,
+            Notification.status == NotificationStatus.QUEUED,
+            Notification.due_at <= now,
+        )
+        .order_by(Notification.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def lock_waiting_event(session: Session, row_id: int) -> list[Any]:
+    """The event (id and payload), locked, if it still waits to be processed."""
+    return list(session.execute(_WAITING_EVENT, {"row_id": row_id}))
+
+
+def lock_waiting_events_of_order(session: Session, order_id: str, up_to: int) -> list[Any]:
+    """The order's events that still wait, up to and including `up_to`, in arrival order
+    (id and payload of each), locked."""
+    parameters = {"order_id": order_id, "row_id": up_to}
+    return list(session.execute(_WAITING_EVENTS_OF_ORDER, parameters))
+
+
+_EVENTS = cast(Table, Event.__table__)
+
+
+_EVENT_ORDER = select(_EVENTS.c.order_id).where(_EVENTS.c.id == bindparam("row_id"))
+
+
+_WAITING = select(_EVENTS.c.id, _EVENTS.c.payload).where(_EVENTS.c.status == EventStatus.RECEIVED)
+
+
+_WAITING_EVENT = _WAITING.where(_EVENTS.c.id == bindparam("row_id")).with_for_update()
+
+
+_WAITING_EVENTS_OF_ORDER = (
+    _WAITING.where(_EVENTS.c.order_id == bindparam("order_id"), _EVENTS.c.id <= bindparam("row_id"))
+    .order_by(_EVENTS.c.id)
+    .with_for_update()
+)
+
+
+def mark_events(
+    session: Session, row_ids: Sequence[int], status: EventStatus, now: datetime
+) -> None:
+    """Record what became of these events."""
+    if row_ids:
+        session.execute(_MARK_EVENTS, {"row_ids": list(row_ids), "status": status, "now": now})
+
+
+_MARK_EVENTS = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(status=bindparam("status"), processed_at=bindparam("now"))
+)
+
+
+def claim_waiting_events(
+    session: Session, cutoff: datetime, now: datetime, limit: int
+) -> list[int]:
+    """Events still waiting to be processed, handed to the broker before `cutoff` (their
+    broker message was lost); marked handed over again now."""
+    waiting = Event.status == EventStatus.RECEIVED
+    return claim_handed_over_before(session, Event, waiting, cutoff, now, limit)
+
+
+def claim_handed_over_before(
+    session: Session,
+    model: type[Event] | type[PlatformNotification],
+    waiting: Any,
+    cutoff: datetime,
+    now: datetime,
+    limit: int,
+) -> list[int]:
+    """Rows still `waiting` that were handed to the broker before `cutoff`, oldest first
+    (others' locked rows skipped), marked handed over again now."""
+    ids = list(
+        session.execute(
+            select(model.id)
+            .where(waiting, model.enqueued_at < cutoff)
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(model)
+            .where(model.id.in_(ids))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
