@@ -22,7 +22,7 @@ from notifier.workers import scheduler
 from notifier.workers.runtime import Runtime, build_runtime
 from notifier.workers.scheduler import tick
 from tests.conftest import example, settings_for
-from tests.test_pipeline import HoldingDispatcher
+from tests.pipeline.test_pipeline import HoldingDispatcher
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

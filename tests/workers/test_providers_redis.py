@@ -21,7 +21,7 @@ from tests.providers import (
     provider_env,
     provider_settings,
 )
-from tests.test_redis_postgres import publish_as_in_life
+from tests.workers.test_redis_postgres import publish_as_in_life
 
 pytestmark = pytest.mark.slow
 

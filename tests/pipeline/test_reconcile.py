@@ -95,7 +95,7 @@ def test_a_message_claimed_when_planned_whose_worker_died_before_sending_is_sent
     live: Runtime, fake_twilio: FakeTwilio
 ) -> None:
     from notifier.pipeline.process import process_event_here
-    from tests.test_pipeline import HoldingDispatcher
+    from tests.pipeline.test_pipeline import HoldingDispatcher
 
     holding = HoldingDispatcher()
     inline, live.dispatcher = live.dispatcher, holding

@@ -9,7 +9,7 @@ import pytest
 
 from notifier.messages.segments import SegmentCount, count_segments, is_gsm7, part_units
 
-VECTORS_PATH = Path(__file__).parent / "data" / "sms_segments.json"
+VECTORS_PATH = Path(__file__).parents[1] / "data" / "sms_segments.json"
 
 
 class SegmentCase(TypedDict):

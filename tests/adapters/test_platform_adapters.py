@@ -17,7 +17,7 @@ from adapters.platforms.common import (
 )
 from tests.platforms import base64_hmac, hex_hmac, sample
 
-PLATFORMS = Path(__file__).resolve().parent.parent / "adapters" / "platforms"
+PLATFORMS = Path(__file__).resolve().parents[2] / "adapters" / "platforms"
 
 
 @pytest.mark.parametrize(

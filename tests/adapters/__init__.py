@@ -1,0 +1,1 @@
+"""Tests of adapters/: channels and platforms."""
