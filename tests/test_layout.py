@@ -8,6 +8,10 @@ still a cycle a newcomer has to untangle.
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -121,3 +125,33 @@ def test_no_module_is_long() -> None:
         if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` with the project's contracts over a copy of the source at `tree`."""
+    environment = os.environ | {"PYTHONPATH": str(tree)}
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"]
+    return subprocess.run(command, cwd=tree, env=environment, capture_output=True, text=True)
+
+
+def copy_of_the_source(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold_and_break_when_a_decision_reaches_for_the_database(
+    tmp_path: Path,
+) -> None:
+    tree = copy_of_the_source(tmp_path)
+    kept = lint_imports(tree)
+    assert kept.returncode == 0, kept.stdout[-2000:]
+    retry = tree / "notifier" / "decide" / "retry.py"
+    retry.write_text(retry.read_text() + "\nfrom notifier.store import db  # noqa\n")
+    broken = lint_imports(tree)
+    assert broken.returncode == 1
+    assert "decide is pure: no database, broker, HTTP, provider or upper layer BROKEN" in (
+        broken.stdout
+    )
+    assert "notifier.decide.retry -> notifier.store.db" in broken.stdout
