@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from adapters.channels.base import mask_phone
+from adapters.platforms.common import normalise_phone
 from notifier.care import handoffs
 from notifier.care.parts import Parts
 from notifier.decide.consent import Keyword, channel_of_sender, keyword_of
@@ -26,7 +27,9 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 def handle_inbound(runtime: Parts, sender: str, body: str, sid: str | None = None) -> str | None:
     """Apply a customer's inbound message; the reply to send back, if any. Free text opens
     (or joins) a handoff: a person answers it, and the customer is told when."""
-    channel, phone = channel_of_sender(sender)
+    channel, raw_phone = channel_of_sender(sender)
+    # read as the platforms read theirs: WhatsApp writes Mexican mobiles `+521…`
+    phone = normalise_phone(raw_phone, None) or raw_phone
     keyword = keyword_of(body)
     with session_scope(runtime.db_url) as session:
         customers = orders.customers_by_phone(session, phone)

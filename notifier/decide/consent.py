@@ -14,12 +14,13 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
+# CONTRACT §6: CANCEL and CANCELAR are never an opt-out but a request about the order (a person
+# hears it); a bare "yes" answers a question, it does not resubscribe.
 KEYWORDS = {
-    Keyword.STOP: {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
-                   "BAJA", "ALTO", "PARAR", "PARE", "SAIR", "CANCELAR"},
-    Keyword.START: {"START", "UNSTOP", "YES", "ALTA", "INICIAR", "VOLTAR"},
+    Keyword.STOP: {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "BAJA", "PARAR", "SAIR"},
+    Keyword.START: {"START", "ALTA", "VOLTAR"},
     Keyword.HELP: {"HELP", "INFO", "AYUDA", "AJUDA"},
-}  # fmt: skip
+}
 
 
 def _normalise(text: str) -> str:

@@ -92,7 +92,7 @@ def test_undelivered_without_a_fallback_code_is_failed_with_the_code(
     assert "30008" in after["error"]
 
 
-@pytest.mark.parametrize("word", ["STOP", "baja", "Parar.", "SAIR", "cancelar", "ALTO"])
+@pytest.mark.parametrize("word", ["STOP", "baja", "Parar.", "SAIR", "stopall", "Quit"])
 def test_inbound_stop_word_stops_further_sms(
     live: Runtime, client: TestClient, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, word: str
 ) -> None:
