@@ -141,7 +141,7 @@ class Renderer:
             template = self._expressions.get(source) or self._env.from_string(source)
             self._expressions[source] = template
             return template.render(view).strip()
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{source!r}: {type(exc).__name__}: {exc}") from exc
 
     def render_source(self, source: str, view: dict[str, Any], html: bool = False) -> str:
@@ -150,7 +150,7 @@ class Renderer:
         try:
             template = (self._html_env if html else self._env).from_string(source)
             text = template.render(view).strip()
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
         if not text:
             raise TemplateError("renders an empty message")
@@ -161,7 +161,7 @@ class Renderer:
         try:
             template = self._env.get_template(path)
             text = template.render(view).strip()
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{path}: {type(exc).__name__}: {exc}") from exc
         if not text:
             raise TemplateError(f"{path}: rendered an empty message")
