@@ -56,13 +56,16 @@ def tick(runtime: Runtime, now: datetime | None = None) -> int:
 
 def run_forever(runtime: Runtime, interval: float = 5.0) -> None:
     """`notifier scheduler`: a tick every `interval` seconds until interrupted; a pass that
-    cannot reach the database or the broker is logged, and the loop goes on."""
+    cannot reach the database or the broker is logged, and the loop goes on. So does a pass
+    that fails any other way: one bad row must not stop every customer's messages."""
     log.info("scheduler started, a pass every %.1f s", interval)
     while True:
         try:
             handed = tick(runtime)
         except UNREACHABLE as exc:
             log.warning("scheduler pass failed, next in %.1f s: %s", interval, exc)
+        except Exception:
+            log.exception("scheduler pass failed unexpectedly, next in %.1f s", interval)
         else:
             if handed:
                 log.info("handed %d due messages to delivery", handed)

@@ -8,8 +8,11 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 import notifier
 from notifier.store.timeline import message_records
+from notifier.workers import scheduler
 from notifier.workers.runtime import Runtime, build_runtime
 from notifier.workers.scheduler import tick
 from tests.conftest import TEMPLATES, Clock, example, settings_for
@@ -53,3 +56,25 @@ def test_the_scheduler_survives_a_scheduled_message_that_cannot_render(
         if r["kind"] == "cart_reminder_1"
     ]  # fmt: skip
     assert [r["status"] for r in reminders] == ["failed"]
+
+
+def test_the_scheduler_loop_goes_on_after_a_pass_that_fails_unexpectedly(
+    monkeypatch: pytest.MonkeyPatch, runtime: Runtime
+) -> None:
+    passes: list[str] = []
+
+    def one_pass(_: Runtime) -> int:
+        passes.append("pass")
+        if len(passes) == 1:
+            raise RuntimeError("a bug in one row")
+        return 0
+
+    def sleep(_: float) -> None:
+        if len(passes) >= 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(scheduler, "tick", one_pass)
+    monkeypatch.setattr("notifier.workers.scheduler.time.sleep", sleep)
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.run_forever(runtime, interval=0.01)
+    assert passes == ["pass", "pass"]
