@@ -10,6 +10,7 @@ whoever asks.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -45,13 +46,16 @@ def field_label(problem: FieldProblem) -> str:
     return INDEX.sub(lambda m: ".*" if m.group().startswith(".") else "", problem.field)
 
 
-def event_type_of(raw: Any) -> str:
-    """The event's type for labelling a rejection, or `unknown`."""
+def event_type_of(raw: Any, known: Collection[str]) -> str:
+    """The event's type for labelling a rejection when it is one of the `known` types, else
+    `unknown`: a label takes only known values, or any string would make a new series."""
     value = raw.get("type") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and len(value) <= 40 else "unknown"
+    return value if isinstance(value, str) and value in known else "unknown"
 
 
-def count_rejection(raw: Any, problems: list[FieldProblem]) -> None:
-    """One rejected event; labelled by its first bad field."""
+def count_rejection(
+    raw: Any, problems: list[FieldProblem], known_types: Collection[str] = ()
+) -> None:
+    """One rejected event; labelled by its type (when known) and its first bad field."""
     field = field_label(problems[0]) if problems else "(body)"
-    EVENTS_REJECTED.labels(event_type_of(raw), field).inc()
+    EVENTS_REJECTED.labels(event_type_of(raw, known_types), field).inc()

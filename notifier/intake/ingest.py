@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier import metrics, ports
-from notifier.contract.events import MAX_EVENT_BYTES, EventIn, parse_event, parse_event_object
+from notifier.contract.events import (
+    EVENT_TYPES,
+    MAX_EVENT_BYTES,
+    EventIn,
+    parse_event,
+    parse_event_object,
+)
 from notifier.errors import InvalidEvent
 from notifier.ports import Core
 from notifier.store.db import session_scope
@@ -45,7 +51,7 @@ def validate(raw: bytes | str | dict[str, Any]) -> ValidEvent:
         event = parse_event(raw)
         return ValidEvent(event, json.loads(raw))
     except InvalidEvent as exc:
-        metrics.count_rejection(_peek(raw), exc.problems)
+        metrics.count_rejection(_peek(raw), exc.problems, EVENT_TYPES)
         raise
 
 

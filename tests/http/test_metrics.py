@@ -55,6 +55,21 @@ def test_counters_move_during_the_example_journey(runtime: Runtime) -> None:
     assert value(after, "notifier_queue_depth") == 0
 
 
+def test_a_rejected_events_type_label_takes_only_the_contracts_types(runtime: Runtime) -> None:
+    client = TestClient(create_app(runtime))
+    before = scrape(client)
+    for made_up in ("order.exploded", "x" * 30):
+        client.post("/events", content=json.dumps(example("order_placed") | {"type": made_up}))
+    after = scrape(client)
+    rejected = "notifier_events_rejected_total"
+    assert (
+        value(after, rejected, type="unknown", field="type")
+        - value(before, rejected, type="unknown", field="type")
+        == 2
+    )
+    assert all(dict(labels).get("type") != "order.exploded" for _, labels in after)
+
+
 def test_provider_errors_are_counted_by_code(live: Runtime, fake_twilio: object) -> None:
     from tests.fakes.twilio import FakeTwilio
 
