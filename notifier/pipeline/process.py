@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from notifier import ports
 from notifier.contract.events import EventIn, parse_event_object
-from notifier.decide import planning, playbook, winback
+from notifier.decide import customers, planning, playbook, winback
 from notifier.decide.followups import Cancel
 from notifier.decide.plan import Message, decide_event
 from notifier.decide.policy import Policy
@@ -222,19 +222,30 @@ def _claim_leading(
 
 
 def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Customer | None:
+    """The event's customer, created or locked, with the facts it brings that are not older
+    than the ones held (field by field, `decide.customers`)."""
     if event.customer is None:
         return None
     incoming = event.customer
-    known = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
-    known = {name: value for name, value in known.items() if value is not None}
-    consent = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    fields = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
+    given = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    facts = customers.incoming_facts(fields, given)
+    at = event.occurred_at.isoformat()
+    known, consent = customers.split_consent(facts)
     # a new customer is created with all of it in the same statement: nothing left to update
-    first = known | {"consent": consent or {}} | winback.first_facts(event, policy.winback)
+    first = known | {"consent": consent, "facts_at": dict.fromkeys(facts, at)}
+    first |= winback.first_facts(event, policy.winback)
     customer = orders.lock_customer(session, incoming.id, first)
-    for name, value in known.items():
-        setattr(customer, name, value)
-    if consent is not None:
-        customer.consent = {**(customer.consent or {}), **consent}
+    taken, times = customers.newer_facts(customer.facts_at or {}, facts, event.occurred_at)
+    fields_taken, consent_taken = customers.split_consent(taken)
+    for name, value in fields_taken.items():
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+    held = customer.consent or {}
+    if any(held.get(key) != value for key, value in consent_taken.items()):
+        customer.consent = {**held, **consent_taken}
+    if times != (customer.facts_at or {}):
+        customer.facts_at = times
     return customer
 
 

@@ -69,6 +69,8 @@ class Customer(Base):
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     winback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_winback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when each fact above (and each `consent.<key>`) was true: older events don't undo it
+    facts_at: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -136,8 +136,8 @@ def test_events_the_broker_lost_are_handed_over_again_after_the_grace(sqlite_url
     assert record["kind"] == "order_confirmed"
 
 
-class Stop(Exception):
-    pass
+class Stop(BaseException):
+    """Ends the loop as Ctrl-C does: the loop outlives every Exception."""
 
 
 def test_scheduler_loop_outlives_a_database_or_broker_outage(
