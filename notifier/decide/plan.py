@@ -17,20 +17,9 @@ from notifier.contract.events import EventIn
 from notifier.decide import playbook, watch, winback
 from notifier.decide.facts import CustomerLike, OrderLike, OrderView
 from notifier.decide.followups import Cancel
-from notifier.decide.planning import kind_extras
+from notifier.decide.planning import Message, kind_extras
 from notifier.decide.playbook import Decision
-from notifier.decide.playbook import Plan as MessagePlan
 from notifier.decide.policy import Policy
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message to plan: when and under which key, the facts it adds to the order's, and
-    the compensation tier it offers (0: none)."""
-
-    plan: MessagePlan
-    extras: dict[str, Any]
-    offer_tier: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ def _fresh(
     signal = watch.signal_from_event(merged, event)
     if signal is not None:
         notice = watch.delay_notice(merged, customer, signal, now, policy)
-        messages += [Message(p, x, notice.offer_tier) for p, x in notice.messages]
+        messages += notice.messages
         merged = replace(merged, notified_eta=notice.notified_eta or merged.notified_eta)
         vip_note = notice.vip_note
     merged = replace(merged, next_check_at=watch.next_check(merged, policy, now, False))

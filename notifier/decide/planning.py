@@ -4,6 +4,7 @@ The store inserts them (`store.notifications.insert_planned`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,16 @@ from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
 from notifier.decide.policy import Policy
 from notifier.vocabulary import Kind, NotificationStatus
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to plan: when and under which key, the facts it adds to the order's, and
+    the compensation tier it offers (0: none; the store issues or reuses the coupon)."""
+
+    plan: Plan
+    extras: dict[str, Any]
+    offer_tier: int = 0
 
 
 def customer_facts(customer: CustomerLike | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from notifier.contract.events import EventIn
 from notifier.decide import delays
 from notifier.decide.facts import CustomerLike, OrderLike
+from notifier.decide.planning import Message
 from notifier.decide.playbook import Plan, dedup_key
 from notifier.decide.policy import Policy
 from notifier.vocabulary import Channel, Kind
@@ -58,12 +59,11 @@ def signal_from_event(order: OrderLike, event: EventIn) -> delays.Signal | None:
 
 @dataclass(frozen=True)
 class DelayNotice:
-    """What a delay signal asks for: the notice (and its email copy), the compensation tier
-    the notice offers (0: none; the store issues or reuses the coupon), the ETA the customer
-    is told, and a note for a person when the customer is a VIP (a priority handoff)."""
+    """What a delay signal asks for: the notice (and its email copy) with the compensation
+    tier it offers, the ETA the customer is told, and a note for a person when the customer is
+    a VIP (a priority handoff)."""
 
-    messages: list[tuple[Plan, dict[str, Any]]]
-    offer_tier: int
+    messages: list[Message]
     notified_eta: datetime | None
     vip_note: str | None
 
@@ -85,13 +85,13 @@ def delay_notice(
         "days_late": signal.days_late,
     }
     plan = Plan(Kind.DELAY_NOTICE, dedup_key("delay_notice", order.id, signal.key), now)
-    messages = [(plan, {"delay": delay})]
+    messages = [Message(plan, {"delay": delay}, tier)]
     if Kind.DELAY_NOTICE in policy.email_copy:
         copy = Plan(plan.kind, f"{plan.dedup_key}:email", now, only_channel=Channel.EMAIL)
-        messages.append((copy, {"delay": delay}))
+        messages.append(Message(copy, {"delay": delay}, tier))
     eta = signal.new_eta if signal.reason == "eta_later" else None
     note = f"VIP customer: {signal.reason} on order {order.id} ({signal.key})" if vip else None
-    return DelayNotice(messages, tier, eta, note)
+    return DelayNotice(messages, eta, note)
 
 
 def next_check(

@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from notifier import ports
 from notifier.contract.events import EventIn, parse_event_object
-from notifier.decide import customers, planning, playbook, winback
+from notifier.decide import customers, playbook, winback
 from notifier.decide.followups import Cancel
-from notifier.decide.plan import Message, decide_event
+from notifier.decide.plan import decide_event
+from notifier.decide.planning import Message
 from notifier.decide.policy import Policy
 from notifier.logs import log_context
 from notifier.pipeline import deliver
 from notifier.pipeline.parts import Parts
+from notifier.pipeline.rows import rows_of
 from notifier.store import events, notifications, orders
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
@@ -181,16 +183,7 @@ def _insert(
     policy: Policy,
     claims: list[deliver.Claimed] | None = None,
 ) -> list[int]:
-    offers: dict[int, dict[str, Any] | None] = {}
-    rows = []
-    for message in messages:
-        extras = message.extras
-        if message.offer_tier and order is not None:
-            if message.offer_tier not in offers:
-                tier = message.offer_tier
-                offers[tier] = orders.offer_for(session, order, tier, policy.compensation)
-            extras = extras | {"offer": offers[message.offer_tier]}
-        rows.append(planning.notification_row(message.plan, event, order, customer, now, extras))
+    rows = rows_of(session, messages, event, order, customer, now, policy.compensation)
     pairs = list(zip([m.plan for m in messages], rows, strict=True))
     if claims is not None:
         pairs = _claim_leading(session, pairs, customer, now, claims)

@@ -15,6 +15,7 @@ from notifier import ports
 from notifier.decide import delays, planning, watch, winback
 from notifier.decide.policy import Winback
 from notifier.pipeline.parts import Parts
+from notifier.pipeline.rows import rows_of
 from notifier.store import care, orders
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
@@ -48,12 +49,8 @@ def _check(session: Session, runtime: Parts, order: Order, now: datetime) -> lis
     notice = watch.delay_notice(order, customer, signal, now, policy)
     order.notified_eta = notice.notified_eta or order.notified_eta
     open_for_vip(session, customer, notice.vip_note, now, policy)
-    offer = orders.offer_for(session, order, notice.offer_tier, policy.compensation)
-    rows = [
-        planning.notification_row(plan, None, order, customer, now, extras | {"offer": offer})
-        for plan, extras in notice.messages
-    ]
-    return insert_planned(session, [plan for plan, _ in notice.messages], rows, now)
+    rows = rows_of(session, notice.messages, None, order, customer, now, policy.compensation)
+    return insert_planned(session, [m.plan for m in notice.messages], rows, now)
 
 
 def scan_winback(runtime: Parts, now: datetime) -> int:
