@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         """True when work runs inside the calling process (`memory://`)."""
         return self.broker_url.startswith("memory://")
 
+    def secret_values(self) -> list[str]:
+        """The values of every secret setting (for the logs to hide)."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
     @property
     def twilio_configured(self) -> bool:
         """True when both Twilio credentials are set."""

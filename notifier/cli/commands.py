@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from notifier.config import get_settings
+from notifier.config import Settings, get_settings
 from notifier.errors import ConfigError, InvalidEvent
 from notifier.logs import configure_logging
 from notifier.store import migrate
@@ -103,13 +104,44 @@ def tick(args: argparse.Namespace) -> int:
 
 
 def api(args: argparse.Namespace) -> int:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn; beyond loopback only with both secrets set."""
     import uvicorn
 
+    refuse_open_listen(args.host, get_settings())
     configure_logging(logging.INFO)
     # log_config=None: uvicorn's lines go through our JSON handler like every other line
     uvicorn.run("notifier.http.app:app", host=args.host, port=args.port, log_config=None)
     return 0
+
+
+def refuse_open_listen(host: str, settings: Settings) -> None:
+    """Anyone who can reach a non-loopback address could post events (texting any number) or
+    read customers' data: that needs NOTIFIER_INGEST_SECRET and NOTIFIER_OPS_TOKEN."""
+    if _is_loopback(host):
+        return
+    missing = [
+        name
+        for name, value in (
+            ("NOTIFIER_INGEST_SECRET", settings.ingest_secret),
+            ("NOTIFIER_OPS_TOKEN", settings.ops_token),
+        )
+        if value is None
+    ]
+    if missing:
+        raise ConfigError(
+            f"refusing to listen on {host}: {' and '.join(missing)} must be set to serve "
+            "beyond loopback (unsigned events could text any number; customers' data would "
+            "be open); set them, or listen on 127.0.0.1"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
 
 
 def messages(args: argparse.Namespace) -> int:

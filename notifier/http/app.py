@@ -12,14 +12,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from notifier import metrics
 from notifier.contract.events import MAX_EVENT_BYTES
 from notifier.errors import FieldProblem, InvalidEvent
+from notifier.http.auth import UNAUTHORIZED, require_ops
 from notifier.http.body import read_limited
 from notifier.http.handoffs import handoffs_router
 from notifier.http.metrics import exposition
 from notifier.http.ops import ops_router
+from notifier.http.ops_session import sign_in_from_query, sign_in_page
 from notifier.http.platforms import platform_router
 from notifier.http.twilio import twilio_router
 from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate
@@ -103,14 +106,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         accepted = await run_in_threadpool(store_and_enqueue, rt, valid)
         return {"accepted": [{"event_id": a.event_id, "duplicate": a.duplicate} for a in accepted]}
 
-    @app.get("/orders/{order_id}/messages")
-    def order_messages(order_id: str) -> list[dict[str, Any]]:
-        """The order's message timeline, oldest first."""
-        return message_records(current().db_url, order_id=order_id)
+    @app.get("/orders/{order_id}/messages", responses=UNAUTHORIZED)
+    def order_messages(request: Request, order_id: str) -> list[dict[str, Any]]:
+        """The order's message timeline, oldest first (needs the ops token)."""
+        return message_records(require_ops(current(), request).db_url, order_id=order_id)
 
     app.include_router(twilio_router(current))
     app.include_router(platform_router(current))
     app.include_router(ops_router(current))
+    app.middleware("http")(sign_in_from_query(current))
+    app.add_exception_handler(StarletteHTTPException, sign_in_page)
     app.include_router(handoffs_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse)

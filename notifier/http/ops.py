@@ -3,25 +3,27 @@ sample event (with SMS segments and encoding), safe edits, an order's timeline, 
 conversations handed to a person (shown and closed).
 
 Plain server-rendered HTML and a few lines of script; no build step. Access needs
-NOTIFIER_OPS_TOKEN: given once as `?token=` (kept in an HttpOnly cookie) or as a Bearer header.
+NOTIFIER_OPS_TOKEN: typed once into the sign-in form (or given once as `?token=`, which is taken
+out of the address at once), then a signed session cookie (http/auth), or a Bearer header.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
-import jinja2
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from notifier.care import handoffs
 from notifier.contract.events import parse_event
 from notifier.errors import InvalidEvent, TemplateError
+from notifier.http import auth
+from notifier.http.ops_session import page, session_router
 from notifier.messages import edit
 from notifier.messages.check import shipped_locales
 from notifier.messages.samples import SAMPLE_EVENT, facts_for_preview
@@ -29,12 +31,7 @@ from notifier.store.timeline import message_records
 from notifier.vocabulary import Kind
 from notifier.workers.runtime import Runtime
 
-PAGES = jinja2.Environment(
-    loader=jinja2.PackageLoader("notifier.http", "ops_pages"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-COOKIE = "notifier_ops"
+MAX_ID = 2**63 - 1  # the largest id a BIGINT holds; above it nothing can exist
 
 
 class PreviewRequest(BaseModel):
@@ -45,19 +42,6 @@ class PreviewRequest(BaseModel):
     filename: str
     source: str
     event: str
-
-
-def _authorized(request: Request, runtime: Runtime) -> bool:
-    token = runtime.settings.ops_token
-    if token is None:
-        return False
-    header = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    given = request.query_params.get("token") or request.cookies.get(COOKIE) or header
-    return bool(given) and hmac.compare_digest(given, token.get_secret_value())
-
-
-def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(PAGES.get_template(name).render(**values), status_code=status)
 
 
 def _matrix(root: Path) -> list[dict[str, Any]]:
@@ -92,15 +76,16 @@ def _preview(runtime: Runtime, ask: PreviewRequest) -> dict[str, Any]:
 def ops_router(current: Callable[[], Runtime]) -> APIRouter:
     """The /ops pages, bound to the runtime getter of the app."""
     router = APIRouter(prefix="/ops", include_in_schema=False)
+    router.include_router(session_router(current))
 
     def runtime_for(request: Request) -> Runtime:
-        return _checked(current(), request)
+        return auth.require_ops(current(), request)
 
     @router.get("", response_class=HTMLResponse)
     def index(request: Request) -> Response:
         runtime = runtime_for(request)
         rows = _matrix(runtime.renderer.templates_dir)
-        return remember(_page("index.html", rows=rows), request)
+        return page("index.html", rows=rows, csrf=_csrf(request, runtime))
 
     @router.get("/templates/{locale}/{kind}/{filename}", response_class=HTMLResponse)
     def edit(request: Request, locale: str, kind: str, filename: str) -> Response:
@@ -108,35 +93,47 @@ def ops_router(current: Callable[[], Runtime]) -> APIRouter:
         path = _template_path(runtime, locale, kind, filename)
         source = path.read_text(encoding="utf-8") if path.exists() else ""
         saved = request.query_params.get("saved")
-        return remember(_editor(locale, kind, filename, source, saved=saved), request)
+        where = _Where(locale, kind, filename, _csrf(request, runtime))
+        return _editor(where, source, saved=saved)
 
     @router.post("/templates/{locale}/{kind}/{filename}", response_class=HTMLResponse)
     def save(
         request: Request, locale: str, kind: str, filename: str,
-        source: Annotated[str, Form()],
+        source: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
     ) -> Response:  # fmt: skip
-        saved = _save(runtime_for(request), locale, kind, filename, source.replace("\r\n", "\n"))
-        return remember(saved, request)
+        runtime = current()
+        auth.require_csrf(runtime, request, csrf)
+        where = _Where(locale, kind, filename, _csrf(request, runtime))
+        return _save(runtime, where, source.replace("\r\n", "\n"))
 
     @router.post("/preview")
     def preview(request: Request, ask: PreviewRequest) -> dict[str, Any]:
-        return _preview(runtime_for(request), ask)
+        runtime = current()
+        auth.require_csrf(runtime, request, request.headers.get(auth.CSRF_HEADER))
+        return _preview(runtime, ask)
 
     @router.get("/orders", response_class=HTMLResponse)
     def timeline(request: Request, order_id: Annotated[str, Query(alias="id")] = "") -> Response:
         runtime = runtime_for(request)
         records = message_records(runtime.db_url, order_id=order_id) if order_id else []
-        return remember(_page("timeline.html", order_id=order_id, records=records), request)
+        csrf = _csrf(request, runtime)
+        return page("timeline.html", order_id=order_id, records=records, csrf=csrf)
 
     @router.get("/handoffs", response_class=HTMLResponse)
     def handoff_list(request: Request) -> Response:
-        listed = handoffs.records(runtime_for(request).db_url)
-        return remember(_page("handoffs.html", handoffs=listed), request)
+        runtime = runtime_for(request)
+        listed = handoffs.records(runtime.db_url)
+        return page("handoffs.html", handoffs=listed, csrf=_csrf(request, runtime))
 
     @router.post("/handoffs/{handoff_id}/close")
-    def handoff_close(request: Request, handoff_id: int) -> Response:
+    def handoff_close(
+        request: Request, handoff_id: Annotated[int, FastPath(ge=1, le=MAX_ID)],
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:  # fmt: skip
+        runtime = current()
+        auth.require_csrf(runtime, request, csrf)
         try:
-            handoffs.close(runtime_for(request), handoff_id)
+            handoffs.close(runtime, handoff_id)
         except handoffs.HandoffNotFound as exc:
             raise HTTPException(404, detail=[{"field": "id", "reason": str(exc)}]) from None
         return RedirectResponse("/ops/handoffs", status_code=303)
@@ -144,29 +141,30 @@ def ops_router(current: Callable[[], Runtime]) -> APIRouter:
     return router
 
 
-def _save(runtime: Runtime, locale: str, kind: str, filename: str, source: str) -> Response:
+class _Where(NamedTuple):
+    """The template being edited, and the session's CSRF token for its form."""
+
+    locale: str
+    kind: str
+    filename: str
+    csrf: str
+
+
+def _save(runtime: Runtime, where: _Where, source: str) -> Response:
     """Save an edit that renders for every sample; else show the editor with the problems."""
+    locale, kind, filename, _ = where
     _template_path(runtime, locale, kind, filename)
     budget = runtime.policy.sms_max_segments
     problems = edit.check_candidate(runtime.renderer, locale, kind, filename, source, budget)
     if problems:
-        return _editor(locale, kind, filename, source, problems=problems, status=422)
+        return _editor(where, source, problems=problems, status=422)
     edit.save(runtime.renderer.templates_dir, locale, kind, filename, source)
     return RedirectResponse(f"/ops/templates/{locale}/{kind}/{filename}?saved=1", status_code=303)
 
 
-def _checked(runtime: Runtime, request: Request) -> Runtime:
-    if not _authorized(request, runtime):
-        raise HTTPException(403, detail=[{"field": "token", "reason": "ops token required"}])
-    return runtime
-
-
-def remember(response: Response, request: Request) -> Response:
-    """Keep a token given in the URL in an HttpOnly cookie, so links need not carry it."""
-    token = request.query_params.get("token")
-    if token:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-    return response
+def _csrf(request: Request, runtime: Runtime) -> str:
+    held = auth.session(request, runtime)
+    return held.get(auth.CSRF_FIELD, "") if held else ""
 
 
 def _template_path(runtime: Runtime, locale: str, kind: str, filename: str) -> Path:
@@ -177,12 +175,13 @@ def _template_path(runtime: Runtime, locale: str, kind: str, filename: str) -> P
 
 
 def _editor(
-    locale: str, kind: str, filename: str, source: str,
+    where: _Where, source: str,
     problems: list[str] | None = None, saved: str | None = None, status: int = 200,
 ) -> HTMLResponse:  # fmt: skip
+    locale, kind, filename, csrf = where
     sample = json.dumps(SAMPLE_EVENT | {"customer": {**SAMPLE_EVENT["customer"], "locale": locale}},
                         ensure_ascii=False, indent=2)  # fmt: skip
-    return _page(
+    return page(
         "edit.html", status, locale=locale, kind=kind, filename=filename, source=source,
-        sample=sample, problems=problems or [], saved=bool(saved),
+        sample=sample, problems=problems or [], saved=bool(saved), csrf=csrf,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from notifier.care import support
 from notifier.config import Settings, get_settings
 from notifier.decide.policy import Policy, load_policy
 from notifier.intake import platforms
+from notifier.logs import hide_secrets
 from notifier.messages.rendering import Renderer
 from notifier.pipeline import deliver, process
 from notifier.pipeline.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
@@ -66,6 +67,7 @@ def build_runtime(
     console: TextIO | None = None,
 ) -> Runtime:
     """Assemble the parts; SQLite is migrated on the spot, other databases must be current."""
+    hide_secrets(settings.secret_values())
     ensure_schema(settings.database_url)
     runtime = Runtime(
         settings=settings,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ from tests.providers import PUBLIC_URL, provider_env, provider_settings
 
 MX = ZoneInfo("America/Mexico_City")
 PHONE = "+525512345678"
+OPS = "ops-t0ken"
 QUESTION = "¿dónde está mi pedido?"
 
 
@@ -74,6 +76,7 @@ def desk(
     settings = provider_settings(
         sqlite_url, fake_twilio, fake_smtp, policy_file,
         support_webhook_url=SecretStr(support.url), support_email="soporte@shop.example.com",
+        ops_token=SecretStr(OPS),
     )  # fmt: skip
     runtime = build_runtime(settings, clock=clock, console=io.StringIO())
     yield runtime
@@ -82,7 +85,7 @@ def desk(
 
 @pytest.fixture
 def client(desk: Runtime) -> TestClient:
-    return TestClient(create_app(desk))
+    return TestClient(create_app(desk), headers={"Authorization": f"Bearer {OPS}"})
 
 
 def customer(**changes: Any) -> dict[str, Any]:
@@ -235,7 +238,7 @@ def test_a_customer_who_is_not_vip_gets_the_notice_and_no_handoff(
     assert handoffs.records(desk.db_url) == []
 
 
-def test_handoffs_need_the_ops_token_when_it_is_set(
+def test_handoffs_need_the_ops_token(
     sqlite_url: str, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, policy_file: Path
 ) -> None:
     settings = provider_settings(
@@ -249,6 +252,9 @@ def test_handoffs_need_the_ops_token_when_it_is_set(
         client.post("/handoffs/9/close", headers={"Authorization": "Bearer t0ken"}).status_code
         == 404
     )
+    assert client.post("/handoffs/9/close").status_code == 401
+    huge = client.post(f"/handoffs/{2**70}/close", headers={"Authorization": "Bearer t0ken"})
+    assert huge.status_code == 422  # an id no row can have, not an integer overflow
 
 
 def test_the_cli_lists_open_handoffs_and_closes_one(desk: Runtime, clock: Clock) -> None:
@@ -277,14 +283,20 @@ def test_the_ops_page_shows_open_handoffs_and_closes_them(
     runtime = build_runtime(settings, clock=clock, console=io.StringIO())
     place_order(runtime, clock)
     handoff_id = handoffs.receive(runtime, "sms", PHONE, QUESTION, "cus-100")
-    client = TestClient(create_app(runtime))
-    assert client.get("/ops/handoffs").status_code == 403
+    # NOTIFIER_PUBLIC_URL is https: the session cookie is Secure, sent over https only
+    client = TestClient(create_app(runtime), base_url="https://testserver")
+    assert client.get("/ops/handoffs").status_code == 401
     page = client.get("/ops/handoffs?token=t0ken")
     assert QUESTION in page.text and "MX-5001" in page.text and "Close" in page.text
-    closed = client.post(f"/ops/handoffs/{handoff_id}/close", follow_redirects=False)
+    [csrf] = re.findall(r'name="csrf" value="([^"]+)"', page.text)[-1:]
+    forged = client.post(f"/ops/handoffs/{handoff_id}/close", follow_redirects=False)
+    assert forged.status_code == 403 and handoffs.records(runtime.db_url, only_open=True)
+    closed = client.post(
+        f"/ops/handoffs/{handoff_id}/close", data={"csrf": csrf}, follow_redirects=False
+    )
     assert closed.status_code == 303
     assert handoffs.records(runtime.db_url, only_open=True) == []
-    assert client.post("/ops/handoffs/999/close").status_code == 404
+    assert client.post("/ops/handoffs/999/close", data={"csrf": csrf}).status_code == 404
 
 
 def test_a_reply_to_a_running_notifier_api_reaches_the_support_webhook(

@@ -137,6 +137,24 @@ def test_worker_refuses_the_memory_broker(env: dict[str, str]) -> None:
     assert "redis://" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("secrets", "missing"),
+    [
+        ({}, "NOTIFIER_INGEST_SECRET and NOTIFIER_OPS_TOKEN"),
+        ({"NOTIFIER_OPS_TOKEN": "t"}, "NOTIFIER_INGEST_SECRET must"),
+        ({"NOTIFIER_INGEST_SECRET": "s"}, "NOTIFIER_OPS_TOKEN must"),
+    ],
+)
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "notifier.internal"])
+def test_api_refuses_to_listen_beyond_loopback_without_both_secrets(
+    env: dict[str, str], host: str, secrets: dict[str, str], missing: str
+) -> None:
+    result = run("api", "--host", host, "--port", "1", env=env | secrets)
+    assert result.returncode == 1
+    assert f"refusing to listen on {host}: {missing}" in result.stderr
+    assert "set them, or listen on 127.0.0.1" in result.stderr
+
+
 def test_tick_now_drives_the_cart_reminders_through_time(env: dict[str, str]) -> None:
     cart = json.dumps(example("cart_updated") | {"occurred_at": "2026-11-10T16:00:00Z"})
     assert run("publish", "-", env=env, stdin=cart).returncode == 0

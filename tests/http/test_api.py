@@ -37,11 +37,15 @@ from tests.conftest import (
 from tests.fakes.smtp import free_port
 
 SECRET = "s3cret-for-tests"
+OPS = "ops-t0ken-for-tests"
+AS_OPS = {"Authorization": f"Bearer {OPS}"}
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime))
+def client(sqlite_url: str) -> TestClient:
+    """The embedded API with an ops token, called as ops unless a test says otherwise."""
+    settings = settings_for(sqlite_url, ops_token=SecretStr(OPS))
+    return TestClient(create_app(build_runtime(settings, console=io.StringIO())), headers=AS_OPS)
 
 
 @pytest.fixture
@@ -137,6 +141,27 @@ def test_order_timeline_lists_the_messages(client: TestClient) -> None:
     assert outcome(timeline) == JOURNEY_OUTCOME
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic b3BzOnQwa2Vu", OPS])
+def test_an_order_timeline_needs_the_ops_token(
+    client: TestClient, authorization: str | None
+) -> None:
+    post(client, journey())
+    headers = {"Authorization": authorization} if authorization else {}
+    client.headers.pop("Authorization")
+    answer = client.get("/orders/ord-5001/messages", headers=headers)
+    assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    assert "+52" not in answer.text and "MX-5001" not in answer.text
+
+
+def test_without_an_ops_token_setting_customer_data_is_closed(runtime: Runtime) -> None:
+    client = TestClient(create_app(runtime), headers={"Authorization": "Bearer anything"})
+    post(client, journey())
+    assert client.get("/orders/ord-5001/messages").status_code == 401
+    assert client.get("/handoffs").status_code == 401
+    assert client.post("/handoffs/1/close").status_code == 401
+    assert client.get("/ops").status_code == 401
+
+
 def test_healthz_answers_ok_when_database_and_broker_answer(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -164,7 +189,7 @@ def test_request_over_sixteen_mebibytes_is_413_before_it_is_read(client: TestCli
 
 def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None:
     port = free_port()
-    env = app_env(sqlite_url, "memory://", NOTIFIER_INGEST_SECRET=SECRET)
+    env = app_env(sqlite_url, "memory://", NOTIFIER_INGEST_SECRET=SECRET, NOTIFIER_OPS_TOKEN=OPS)
     server = subprocess.Popen(
         notifier_command("api", "--port", str(port)),
         env=env,
@@ -182,7 +207,8 @@ def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 202
             assert len(json.load(response)["accepted"]) == 7
-        with urllib.request.urlopen(f"{base}/orders/ord-5001/messages", timeout=10) as response:
+        timeline = urllib.request.Request(f"{base}/orders/ord-5001/messages", headers=AS_OPS)
+        with urllib.request.urlopen(timeline, timeout=10) as response:
             assert outcome(json.load(response)) == JOURNEY_OUTCOME
     finally:
         server.terminate()
