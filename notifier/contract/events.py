@@ -193,7 +193,8 @@ class EventIn(Section):
         return self.order.id if self.order else None
 
 
-def _required_sections(event_type: str) -> list[str]:
+def required_sections(event_type: str) -> list[str]:
+    """The sections an event of this type must carry."""
     family = event_type.split(".", 1)[0]
     required = []
     if event_type in ("order.placed", "cart.updated"):
@@ -210,7 +211,7 @@ def _required_sections(event_type: str) -> list[str]:
 def _missing_sections(event: EventIn) -> list[FieldProblem]:
     return [
         FieldProblem(name, f"required for {event.type} events")
-        for name in _required_sections(event.type)
+        for name in required_sections(event.type)
         if getattr(event, name) is None
     ]
 

@@ -21,16 +21,24 @@ from notifier.http.auth import UNAUTHORIZED, require_ops
 from notifier.http.body import read_limited
 from notifier.http.handoffs import handoffs_router
 from notifier.http.metrics import exposition
+from notifier.http.openapi import events_request_body, problems
+from notifier.http.openapi import install as install_openapi
 from notifier.http.ops import ops_router
 from notifier.http.ops_session import sign_in_from_query, sign_in_page
 from notifier.http.platforms import platform_router
 from notifier.http.twilio import twilio_router
-from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate
+from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate, validate_decoded
 from notifier.store.db import get_engine
 from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime, get_runtime
 
 MAX_BATCH_BYTES = 16 * MAX_EVENT_BYTES
+METRICS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Prometheus text format", "content": {CONTENT_TYPE_LATEST: {}}}
+}
+HEALTH: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The database or the broker does not answer (the part is named)"}
+}
 
 
 def _problems(problems: list[FieldProblem]) -> list[dict[str, str]]:
@@ -66,7 +74,7 @@ def _validate_batch(items: list[Any]) -> list[ValidEvent]:
     valid, problems, status = [], [], 422
     for index, item in enumerate(items):
         try:
-            valid.append(validate(item))
+            valid.append(validate_decoded(item))
         except InvalidEvent as exc:
             status = max(status, exc.status)
             problems += [FieldProblem(f"[{index}].{p.field}", p.reason) for p in exc.problems]
@@ -88,11 +96,15 @@ def _validate_body(body: bytes) -> list[ValidEvent]:
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The API bound to a runtime (the environment's when none is given)."""
     app = FastAPI(title="Notifier", version="0.1.0")
+    install_openapi(app)
 
     def current() -> Runtime:
         return runtime or get_runtime()
 
-    @app.post("/events", status_code=202)
+    @app.post(
+        "/events", status_code=202, responses=problems(400, 401, 413, 422),
+        openapi_extra={"requestBody": events_request_body()},
+    )  # fmt: skip
     async def post_events(
         request: Request,
         x_notifier_signature: Annotated[str | None, Header()] = None,
@@ -118,13 +130,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, sign_in_page)
     app.include_router(handoffs_router(current))
 
-    @app.get("/metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS)
     def prometheus() -> PlainTextResponse:
         """Prometheus metrics (text format)."""
         body = exposition(current())
         return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses=HEALTH)
     def healthz() -> JSONResponse:
         """200 when the database and the broker answer; 503 naming the part that does not."""
         return _health(current())

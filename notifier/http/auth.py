@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from notifier.http.openapi import problems
 from notifier.workers.runtime import Runtime
 
 SESSION_COOKIE = "notifier_ops_session"
 SESSION_SECONDS = 8 * 3600
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "The ops token is missing or wrong (or NOTIFIER_OPS_TOKEN is unset)"}
-}
+UNAUTHORIZED = problems(401)
 
 
 def same_secret(given: str, secret: str) -> bool:

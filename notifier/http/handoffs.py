@@ -13,10 +13,9 @@ from fastapi import APIRouter, HTTPException, Path, Request
 
 from notifier.care import handoffs
 from notifier.http.auth import UNAUTHORIZED, require_ops
+from notifier.http.openapi import problems
 from notifier.http.ops import MAX_ID
 from notifier.workers.runtime import Runtime
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No handoff has this id"}}
 
 
 def handoffs_router(current: Callable[[], Runtime]) -> APIRouter:
@@ -33,7 +32,7 @@ def handoffs_router(current: Callable[[], Runtime]) -> APIRouter:
         listed = handoffs.records(runtime.db_url, only_open=status == "open")
         return [h for h in listed if status is None or h["status"] == status]
 
-    @router.post("/{handoff_id}/close", responses=NOT_FOUND)
+    @router.post("/{handoff_id}/close", responses=problems(404))
     def close_handoff(
         request: Request, handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)]
     ) -> dict[str, Any]:

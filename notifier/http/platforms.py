@@ -23,6 +23,7 @@ from adapters.platforms.common import BadPayload, BadSignature, Mapping, decode_
 from notifier.contract.events import MAX_EVENT_BYTES
 from notifier.errors import InvalidEvent
 from notifier.http.body import read_limited
+from notifier.http.openapi import problems
 from notifier.intake.ingest import Accepted
 from notifier.intake.platforms import (
     SHAPE_ERRORS,
@@ -91,7 +92,7 @@ def _ignored(platform: str, reason: str) -> dict[str, Any]:
 
 def platform_router(current: Callable[[], Runtime]) -> APIRouter:
     """The shop platforms' webhook endpoints, bound to the runtime getter of the app."""
-    router = APIRouter(prefix="/webhooks")
+    router = APIRouter(prefix="/webhooks", responses=problems(400, 401, 413, 422, 503))
     _shopify_route(router, current)
     _woocommerce_route(router, current)
     _vtex_route(router, current)

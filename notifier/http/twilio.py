@@ -7,7 +7,7 @@ rebuilt from NOTIFIER_PUBLIC_URL (what Twilio was given), not from what a proxy 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -16,9 +16,13 @@ from fastapi.responses import Response
 from twilio.request_validator import RequestValidator
 
 from notifier.care.inbound import handle_inbound
+from notifier.http.openapi import problems
 from notifier.pipeline.status import apply_status
 from notifier.workers.runtime import Runtime
 
+TWIML: dict[int | str, dict[str, Any]] = {
+    200: {"description": "TwiML: the reply, if any", "content": {"application/xml": {}}}
+}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -52,9 +56,9 @@ def _twiml(reply: str | None) -> Response:
 
 def twilio_router(current: Callable[[], Runtime]) -> APIRouter:
     """The /webhooks/twilio/* endpoints, bound to the runtime getter of the app."""
-    router = APIRouter(prefix="/webhooks/twilio")
+    router = APIRouter(prefix="/webhooks/twilio", responses=problems(403))
 
-    @router.post("/status")
+    @router.post("/status", status_code=204, response_class=Response)
     async def status(
         request: Request, x_twilio_signature: Annotated[str | None, Header()] = None
     ) -> Response:
@@ -67,7 +71,7 @@ def twilio_router(current: Callable[[], Runtime]) -> APIRouter:
         await run_in_threadpool(apply_status, runtime, sid, state, code)
         return Response(status_code=204)
 
-    @router.post("/inbound")
+    @router.post("/inbound", response_class=Response, responses=TWIML)
     async def inbound(
         request: Request, x_twilio_signature: Annotated[str | None, Header()] = None
     ) -> Response:

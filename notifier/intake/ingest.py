@@ -42,12 +42,22 @@ class ValidEvent:
     payload: dict[str, Any]
 
 
+def validate_decoded(value: Any) -> ValidEvent:
+    """Validate one decoded JSON value (an item of a batch may be anything: only an object can
+    be an event); raises InvalidEvent (and counts the rejection)."""
+    try:
+        return ValidEvent(parse_event_object(value), value)
+    except InvalidEvent as exc:
+        metrics.count_rejection(value, exc.problems, EVENT_TYPES)
+        raise
+
+
 def validate(raw: bytes | str | dict[str, Any]) -> ValidEvent:
     """Validate one event given as JSON text or a decoded object; raises InvalidEvent (and
     counts the rejection)."""
+    if isinstance(raw, dict):
+        return validate_decoded(raw)
     try:
-        if isinstance(raw, dict):
-            return ValidEvent(parse_event_object(raw), raw)
         event = parse_event(raw)
         return ValidEvent(event, json.loads(raw))
     except InvalidEvent as exc:
@@ -55,8 +65,8 @@ def validate(raw: bytes | str | dict[str, Any]) -> ValidEvent:
         raise
 
 
-def _peek(raw: bytes | str | dict[str, Any]) -> Any:
-    if isinstance(raw, dict) or len(raw) > MAX_EVENT_BYTES:
+def _peek(raw: bytes | str) -> Any:
+    if len(raw) > MAX_EVENT_BYTES:
         return raw
     try:
         return json.loads(raw)

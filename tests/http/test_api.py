@@ -116,6 +116,17 @@ def test_each_invalid_event_is_4xx_naming_the_field_and_stores_nothing(
         assert session.query(Event).count() == 0
 
 
+@pytest.mark.parametrize("item", [[0.0], 1, None, "order.placed", True])
+def test_a_batch_item_that_is_not_an_object_is_422_naming_its_index(
+    client: TestClient, item: Any
+) -> None:
+    response = post(client, [example("order_placed"), item])
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"field": "[1].(body)", "reason": "an event must be a JSON object"}
+    ]
+
+
 def test_event_over_one_mebibyte_is_413(client: TestClient) -> None:
     event = example("order_placed")
     event["order"]["notes"] = "x" * (1024 * 1024)
