@@ -31,7 +31,16 @@ SECRET_IN_QUERY = re.compile(
 )
 PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
-QUIET_LIBRARIES = ("twilio", "urllib3", "httpx", "httpcore", "asyncio", "multipart", "aiosmtpd")
+QUIET_LIBRARIES = (
+    "twilio",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "asyncio",
+    "multipart",
+    "aiosmtpd",
+    "alembic",
+)
 SHORTEST_HIDDEN_SECRET = 6  # shorter values would blank out ordinary words
 _secrets: set[str] = set()
 

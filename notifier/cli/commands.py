@@ -77,7 +77,8 @@ def worker(_args: argparse.Namespace) -> int:
     if settings.is_embedded:
         raise ConfigError("`notifier worker` needs NOTIFIER_BROKER_URL=redis://…")
     argv = [
-        sys.executable, "-m", "dramatiq", "notifier.workers.actors",
+        sys.executable, "-m", "notifier.workers.dramatiq_main", "notifier.workers.actors",
+        "--skip-logging",
         "--processes", str(settings.worker_processes),
         "--threads", str(settings.worker_threads),
     ]  # fmt: skip
@@ -88,6 +89,7 @@ def scheduler(args: argparse.Namespace) -> int:
     """Run scheduler passes until interrupted."""
     from notifier.workers.scheduler import run_forever
 
+    configure_logging(logging.INFO)  # what each pass did is worth a line, like the worker's
     run_forever(get_runtime(), interval=args.interval)
     return 0
 
