@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 import requests
@@ -83,6 +83,11 @@ def classify(exc: TwilioException, retry_after: float | None) -> SendError:
     if code in TRANSIENT_CODES or status == 429 or status >= 500:
         return TransientSendError(message, retry_after=retry_after)
     return PermanentSendError(message, code=str(code))
+
+
+def _midnight_of(moment: datetime) -> datetime:
+    """The start of the moment's day in GMT: all of a `DateSent` filter that Twilio reads."""
+    return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
 
 @dataclass(frozen=True)
@@ -175,16 +180,20 @@ class TwilioChannel:
         (the attempt's window) for this recipient, if it did. With `body` the text must match;
         without (a template message, whose text Twilio renders, or a send whose worker died
         before writing anything down) recipient and time decide, and the sids in `exclude`
-        (messages already accounted for) are passed over."""
+        (messages already accounted for) are passed over.
+
+        Twilio's `DateSent>=` filter reads only the day (GMT) of what it is given: it lists
+        the recipient's messages sent since midnight, so each one's creation time is compared
+        with the window here, to the second."""
         try:
             found = self._client.messages.list(
-                to=self._address(to), date_sent_after=since, limit=50
+                to=self._address(to), date_sent_after=_midnight_of(since), limit=50
             )
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise TransientSendError(f"Twilio lookup failed: {type(exc).__name__}") from None
         for candidate in found:
             created = candidate.date_created
-            in_window = created is None or since <= created <= until
+            in_window = created is not None and since <= created <= until
             mine = candidate.sid not in exclude and (body is None or candidate.body == body)
             if in_window and mine:
                 return Receipt(provider_message_id=candidate.sid, status=str(candidate.status))

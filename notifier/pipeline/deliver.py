@@ -1,7 +1,8 @@
 """Deliver one message: claim → route → compose → send → record. No broker code here.
 
-The claim (`status: queued → sending`) makes a message belong to one sender; no transaction is
-held open across the provider call; the outcome is written only over our own claim. A channel
+The claim (`status: queued → sending`, a new `claim_token`) makes a message belong to one
+sender; no transaction is held open across the provider call; the moment the call starts and
+the outcome are written only over our own claim (`pipeline/claims.py`). A channel
 that fails for good hands the message to the next channel in the customer's order; a transient
 failure is retried later (bounded); a send whose outcome is unknown stays `sending` until the
 reconciler asks the provider.
@@ -37,6 +38,7 @@ from notifier.errors import TemplateError, TransientError
 from notifier.logs import log_context, set_log_ids
 from notifier.messages.compose import Draft, compose
 from notifier.pipeline import holds
+from notifier.pipeline.claims import ClaimLost, start_provider_call, warn_claim_lost
 from notifier.pipeline.parts import Parts
 from notifier.store import notifications, orders
 from notifier.store.db import retrying_on_disconnect, session_scope
@@ -55,6 +57,7 @@ class Job:
     """What a send needs, read in the claiming transaction so none is held during the send."""
 
     draft: Draft
+    claim: int  # the claim_token taken: every write of this send must still find it
     order_id: str | None
     customer_id: str | None
     contact: Contact | None
@@ -150,10 +153,11 @@ def claimable_when_planned(kind: Kind, only_channel: Channel | None) -> bool:
     )
 
 
-def send_claimed(runtime: Parts, claimed: Claimed) -> NotificationStatus:
+def send_claimed(runtime: Parts, claimed: Claimed) -> NotificationStatus | None:
     """Send a message its caller claimed when planning it (see `Claimed`); transient failures
     raise, the message then `queued` for a retry like any other. A worker that dies before the
-    outcome is written leaves it `sending`: the reconciler asks the provider, then re-sends."""
+    outcome is written leaves it `sending`: the reconciler asks the provider, then re-sends.
+    None when the claim was taken over meanwhile (the row is left to its new holder)."""
     notification = claimed.notification
     ids = {"event_id": notification.event_id, "order_id": notification.order_id}
     with log_context(message_id=notification.id, **ids):
@@ -170,22 +174,36 @@ def _deliver_claimed(
     return _send_and_record(runtime, notification_id, job)
 
 
-def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> NotificationStatus:
-    outcome = _attempt(runtime, job)
+def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> NotificationStatus | None:
+    """The outcome, or None when the claim was taken over: before the provider call (nothing
+    sent) or before the outcome was written (the new holder's record stands)."""
+    try:
+        outcome = _attempt(runtime, job)
+    except ClaimLost:
+        warn_claim_lost(notification_id, job.claim, "the provider was not called")
+        return None
     # A send the provider took must not be left `sending` by a database restart.
-    retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
+    recorded = retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
     channel = str(outcome.values.get("channel") or "none")
     metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
+    if not recorded:
+        warn_claim_lost(notification_id, job.claim, f"its outcome ({outcome.status}) not written")
+        return None
     if outcome.retry_after is not None:
         raise TransientError(outcome.values["error"], outcome.retry_after)
     return outcome.status
 
 
-def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> None:
+def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> bool:
+    """Write the outcome over our claim; False when the claim is gone. An opt-out the provider
+    told us of is the customer's, whoever holds the message now: it is kept either way."""
     with session_scope(runtime.db_url) as session:
-        notifications.record_outcome(session, notification_id, outcome.status, outcome.values)
+        recorded = notifications.record_outcome(
+            session, notification_id, job.claim, outcome.status, outcome.values
+        )
         if outcome.opted_out and job.customer_id:
             orders.opt_out(session, job.customer_id, outcome.opted_out)
+    return recorded
 
 
 def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:
@@ -199,9 +217,8 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
         customer = orders.get_customer(session, notification.customer_id)
         if notification.only_channel and notifications.already_sent_on(session, notification):
             values = {"error": "not needed: this message already went by email"}
-            notifications.record_outcome(
-                session, notification_id, NotificationStatus.SKIPPED, values
-            )
+            claim, skipped = notification.claim_token, NotificationStatus.SKIPPED
+            notifications.record_outcome(session, notification_id, claim, skipped, values)
             return None
         if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
             return None
@@ -216,11 +233,11 @@ def _paced(
     session: Session, runtime: Parts, notification: Notification, customer: Customer | None
 ) -> bool:
     """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
-    now, policy = runtime.clock(), runtime.policy
+    now, policy, claim = runtime.clock(), runtime.policy, notification.claim_token
     timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
     until = pacing.quiet_until(now, timezone, policy.quiet_hours)
     if until is not None:
-        notifications.defer(session, notification.id, until, "deferred: quiet hours", now)
+        notifications.defer(session, notification.id, claim, until, "deferred: quiet hours", now)
         return True
     if customer is None:
         return False
@@ -233,9 +250,11 @@ def _paced(
         return False
     if policy.frequency_cap.action == "skip":
         values = {"error": "skipped: frequency cap reached", "updated_at": now}
-        notifications.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+        notifications.record_outcome(
+            session, notification.id, claim, NotificationStatus.SKIPPED, values
+        )
     else:
-        notifications.defer(session, notification.id, capped, "deferred: frequency cap", now)
+        notifications.defer(session, notification.id, claim, capped, "deferred: frequency cap", now)
     return True
 
 
@@ -268,7 +287,7 @@ def _job(
         whatsapp_window_open=window_open,
     )
     return Job(
-        draft, notification.order_id, notification.customer_id, contact,
+        draft, notification.claim_token, notification.order_id, notification.customer_id, contact,
         notification.attempts, list(notification.history or []), notification.only_channel,
     )  # fmt: skip
 
@@ -313,6 +332,7 @@ def _send(
 ) -> Outcome:
     message = compose(runtime.renderer, runtime.policy.whatsapp_templates, job.draft, route)
     _wait_for_a_slot(runtime, route.channel)
+    start_provider_call(runtime, job.draft.notification_id, job.claim)  # raises ClaimLost
     try:
         with metrics.SEND_SECONDS.labels(route.channel).time():
             receipt = runtime.channels[route.channel].send(message)

@@ -19,12 +19,15 @@ def put_off(session: Session, notification: Notification, now: datetime) -> bool
     during an open handoff) or skipped (an expired voucher's messages)."""
     if payments.is_expired(notification.kind, notification.context or {}, now):
         values = {"error": "skipped: the payment voucher expired", "updated_at": now}
-        notifications.record_outcome(session, notification.id, NotificationStatus.SKIPPED, values)
+        notifications.record_outcome(
+            session, notification.id, notification.claim_token, NotificationStatus.SKIPPED, values
+        )
         return True
     customer_id = notification.customer_id
     if not notification.kind.is_marketing or customer_id is None:
         return False
     if not care.has_open_handoff(session, customer_id):
         return False
-    notifications.defer(session, notification.id, now + HOLD_RECHECK, HELD, now)
+    claim = notification.claim_token
+    notifications.defer(session, notification.id, claim, now + HOLD_RECHECK, HELD, now)
     return True

@@ -208,7 +208,7 @@ def _claim_leading(
         if not (due and run):
             rest.append((plan, row))
             continue
-        row = row | {"status": NotificationStatus.SENDING, "attempts": 1}
+        row = row | {"status": NotificationStatus.SENDING, "attempts": 1, "claim_token": 1}
         for new_id in notifications.insert_notifications(session, [row]):
             claims.append(deliver.Claimed(Notification(id=new_id, **row), customer))
     return rest

@@ -1,14 +1,16 @@
 """Messages whose fate is unknown, and messages and events nobody is working on, set right.
 
 A send that timed out after the request left (or whose worker died mid-send) stays `sending`.
-After a grace period the provider is asked whether it took the message: if it did, the message is
-`sent`; if not (or the channel cannot be asked), it is queued again; either way the finding is
-added to the message's history. A worker that died before writing down where it sent leaves no
-recipient: the provider is asked about the customer's phone, on each channel that can be asked,
-passing over the messages already recorded for that customer. A queued message whose
-broker message was lost (a flushed Redis) is handed to delivery again. Rows are claimed before
-the provider is asked (no transaction is held across the call), so two schedulers do not double
-the work.
+After a grace period the reconciler takes the row over (a claim of its own: the sender that
+left it can no longer call the provider or write an outcome). A row whose provider call never
+started is queued again at once; otherwise the provider is asked whether it took the message in
+the call's window (from `provider_called_at`): if it did, the message is `sent`; if not (or the
+channel cannot be asked), it is queued again; either way the finding is added to the message's
+history. A worker that died before writing down where it sent leaves no recipient: the
+provider is asked about the customer's phone, on each channel that can be asked, passing over
+the messages already recorded for that customer. A queued message whose broker message was lost
+(a flushed Redis) is handed to delivery again. No transaction is held across the provider
+lookup, and the takeover keeps a second scheduler off the row.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ class Unsure:
     """A `sending` message to ask about: where it may have gone and when it was tried."""
 
     id: int
+    claim: int  # the reconciler's own claim on the row
     places: tuple[tuple[Channel, str], ...]  # (channel, recipient) to ask about
     body: str | None
-    since: datetime
-    until: datetime
+    # (since, until) the provider may have created it; None: the provider was never called
+    window: tuple[datetime, datetime] | None
     known: frozenset[str]  # provider ids of the customer's other messages: not this one
 
 
@@ -61,11 +64,14 @@ class Found:
 
 # How asking ended when nothing was found.
 NOT_FOUND, CANNOT_ASK, LOOKUP_FAILED = "not found", "cannot ask", "lookup failed"
+NEVER_CALLED = "never called"
 Answer = Found | str
 NOTES = {
     NOT_FOUND: "the provider does not have it: sent again",
     CANNOT_ASK: "the provider cannot be asked: sent again, possibly a second time",
+    NEVER_CALLED: "the provider was never called: sent again without asking",
 }
+SEND_AGAIN = (NOT_FOUND, CANNOT_ASK, NEVER_CALLED)
 
 
 def sweep_events(runtime: Parts, now: datetime) -> int:
@@ -102,21 +108,31 @@ def reconcile(runtime: Parts, now: datetime) -> int:
     with session_scope(runtime.db_url) as session:
         rows = notifications.claim_stale_sending(session, now - UNKNOWN_GRACE, now, BATCH)
         unsure = [_unsure(session, runtime, row) for row in rows]
-    answers = [(item.id, _ask_provider(runtime, item)) for item in unsure]
-    requeue = [nid for nid, answer in answers if answer in (NOT_FOUND, CANNOT_ASK)]
+    answers = [(item, _ask_provider(runtime, item)) for item in unsure]
     with session_scope(runtime.db_url) as session:
-        for nid, answer in answers:
-            if isinstance(answer, Found):
-                route = {"channel": answer.channel, "recipient": answer.recipient}
-                notifications.mark_sent(
-                    session, nid, answer.receipt.provider_message_id, now, route
-                )
-            if answer != LOOKUP_FAILED:
-                notifications.append_history(session, nid, _finding(answer, now))
-        notifications.requeue(session, requeue, now)
-    for notification_id in requeue:
+        requeued = [item.id for item, answer in answers if _settle(session, item, answer, now)]
+    for notification_id in requeued:
         runtime.dispatcher.send(ports.DELIVER, notification_id)
     return len(answers) + hand_forgotten(runtime, now)
+
+
+def _settle(session: Session, item: Unsure, answer: Answer, now: datetime) -> bool:
+    """Write what was found over the reconciler's claim; True when the row was queued again.
+    A row taken over again meanwhile (this pass was slower than the grace) is left alone."""
+    if answer == LOOKUP_FAILED:
+        return False  # still `sending`: the next pass asks again
+    if isinstance(answer, Found):
+        route = {"channel": answer.channel, "recipient": answer.recipient}
+        held = notifications.mark_sent(
+            session, item.id, item.claim, answer.receipt.provider_message_id, now, route
+        )
+    else:
+        held = notifications.requeue(session, item.id, item.claim, now)
+    if not held:
+        log.warning("message %s was taken over again while being reconciled: left", item.id)
+        return False
+    notifications.append_history(session, item.id, item.claim, _finding(answer, now))
+    return answer in SEND_AGAIN
 
 
 def hand_forgotten(runtime: Parts, now: datetime) -> int:
@@ -132,14 +148,26 @@ def hand_forgotten(runtime: Parts, now: datetime) -> int:
     return handed
 
 
+def _window(
+    called_at: datetime, last: dict[str, Any], timeout: timedelta
+) -> tuple[datetime, datetime]:
+    """When the provider may have created the message: from the start of the provider call
+    (the claim comes earlier, before composing and the rate limit's wait of up to 30 s) until
+    the sender saw the call time out, or, for a sender that died during the call, until the
+    call could have lasted (requests applies the timeout to connecting and to reading apart).
+    The slack covers the provider's clock, and its dates cut to the second."""
+    if last.get("outcome") == "unknown":
+        until = datetime.fromisoformat(last["at"]) + WINDOW_SLACK
+    else:
+        until = called_at + 2 * timeout + WINDOW_SLACK
+    return called_at - WINDOW_SLACK, until
+
+
 def _unsure(session: Session, runtime: Parts, row: Any) -> Unsure:
     timeout = timedelta(seconds=runtime.settings.twilio_timeout)
     last = (row.history or [{}])[-1]
-    if last.get("outcome") == "unknown":
-        failed_at = datetime.fromisoformat(last["at"])
-        since, until = failed_at - timeout - WINDOW_SLACK, failed_at + WINDOW_SLACK
-    else:  # the worker died between its claim and its record
-        since, until = row.updated_at - WINDOW_SLACK, row.updated_at + timeout + WINDOW_SLACK
+    called_at = row.provider_called_at
+    window = None if called_at is None else _window(called_at, last, timeout)
     body = None if last.get("content_sid") else row.body
     known = (
         notifications.provider_ids_of_customer(session, row.customer_id)
@@ -153,19 +181,27 @@ def _unsure(session: Session, runtime: Parts, row: Any) -> Unsure:
         customer = orders.get_customer(session, row.customer_id)
         if customer is not None and customer.phone:
             places = tuple((channel, customer.phone) for channel in PHONE_CHANNELS)
-    return Unsure(row.id, places, body, since, until, known or frozenset())
+    return Unsure(row.id, row.claim_token, places, body, window, known or frozenset())
 
 
 def _ask_provider(runtime: Parts, item: Unsure) -> Answer:
     """Found when the provider took the message; NOT_FOUND when it did not; CANNOT_ASK for
-    channels that cannot be asked (or no address); LOOKUP_FAILED: try again next pass."""
+    channels that cannot be asked (or no address); LOOKUP_FAILED: try again next pass.
+
+    NEVER_CALLED, without asking, when the provider call did not start under the claim taken
+    over. That is safe to send again: a sender commits the call's start over its claim before
+    calling (`pipeline/claims.py`), and the takeover replaced that claim in the statement that
+    read no start, so the sender that left the row can no longer start the call either."""
+    if item.window is None:
+        return NEVER_CALLED
+    since, until = item.window
     answer: Answer = CANNOT_ASK
     for channel, recipient in item.places:
         adapter: Any = runtime.channels.get(channel)
         if not isinstance(adapter, Reconcilable):
             continue
         try:
-            receipt = adapter.find_sent(recipient, item.body, item.since, item.until, item.known)
+            receipt = adapter.find_sent(recipient, item.body, since, until, item.known)
         except SendError as exc:
             log.warning("could not reconcile message %s: %s", item.id, exc)
             return LOOKUP_FAILED

@@ -141,6 +141,12 @@ class Notification(Base):
     body: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every claim (a sender's, or the reconciler's taking over a stale `sending` row):
+    # an outcome is written only while the row still holds the claim its writer took.
+    claim_token: Mapped[int] = mapped_column(Integer, default=0)
+    # When the current claim's call to the provider started, committed before the call: None
+    # while it has not, so nothing went out under this claim.
+    provider_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # Every attempt on every channel: {"channel", "outcome", "error", "code", "at"}.
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

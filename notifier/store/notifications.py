@@ -59,15 +59,26 @@ def claim_notification(
 
 
 def record_outcome(
-    session: Session, notification_id: int, status: NotificationStatus, values: dict[str, Any]
-) -> None:
-    """Write how a send ended, only over our own claim."""
-    parameters = {"notification_id": notification_id, "new_status": status}
+    session: Session,
+    notification_id: int,
+    claim: int,
+    status: NotificationStatus,
+    values: dict[str, Any],
+) -> bool:
+    """Write how a send ended, only over our own claim: the row still `sending` and still
+    holding `claim` (its `claim_token` when we took it). False when it holds another claim
+    (the reconciler or another sender took it over): nothing was written."""
+    parameters = {"notification_id": notification_id, "claim": claim, "new_status": status}
     if any(isinstance(value, ClauseElement) for value in values.values()):
-        session.execute(_outcome_statement(values), parameters)  # rare: not worth caching
-        return
-    parameters |= {f"new_{name}": value for name, value in values.items()}
-    session.execute(_cached_outcome(tuple(sorted(values))), parameters)
+        statement = _outcome_statement(values)  # rare: not worth caching
+    else:
+        parameters |= {f"new_{name}": value for name, value in values.items()}
+        statement = _cached_outcome(tuple(sorted(values)))
+    return _one_row(session.execute(statement, parameters))
+
+
+def _one_row(result: Any) -> bool:
+    return int(result.rowcount) == 1
 
 
 @cache
@@ -82,9 +93,17 @@ def _outcome_statement(values: dict[str, Any]) -> Any:
         .where(
             _NOTIFICATIONS.c.id == bindparam("notification_id"),
             _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.claim_token == bindparam("claim"),
         )
         .values(status=bindparam("new_status"), **values)
     )
+
+
+def start_provider_call(session: Session, notification_id: int, claim: int, now: datetime) -> bool:
+    """Write down, over our own claim, that the provider is about to be called; False when the
+    claim was taken over meanwhile: the caller must not call the provider."""
+    parameters = {"notification_id": notification_id, "claim": claim, "now": now}
+    return _one_row(session.execute(_START_PROVIDER_CALL, parameters))
 
 
 def messages_query(order_id: str | None = None, customer_id: str | None = None) -> Select[Any]:
@@ -169,9 +188,23 @@ _CLAIM = (
     .values(
         status=NotificationStatus.SENDING,
         attempts=_NOTIFICATIONS.c.attempts + 1,
+        claim_token=_NOTIFICATIONS.c.claim_token + 1,
+        provider_called_at=None,
         updated_at=bindparam("now"),
     )
     .returning(*_NOTIFICATIONS.c)
+)
+
+
+# Also a sign of life: the reconciler waits its grace from the call's start, not the claim's.
+_START_PROVIDER_CALL = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("notification_id"),
+        _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
+        _NOTIFICATIONS.c.claim_token == bindparam("claim"),
+    )
+    .values(provider_called_at=bindparam("now"), updated_at=bindparam("now"))
 )
 
 
@@ -197,29 +230,36 @@ def notification_by_provider_id(session: Session, sid: str) -> Notification | No
 
 
 def claim_stale_sending(session: Session, cutoff: datetime, now: datetime, limit: int) -> list[Any]:
-    """`sending` rows untouched since `cutoff`, as they were; touched now so that no other
-    scheduler takes them during this pass."""
-    rows = list(
-        session.execute(
-            select(
-                Notification.id,
-                Notification.channel,
-                Notification.recipient,
-                Notification.body,
-                Notification.history,
-                Notification.updated_at,
-                Notification.customer_id,
-            )
-            .where(
-                Notification.status == NotificationStatus.SENDING,
-                Notification.updated_at < cutoff,
-            )
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    """Take over `sending` rows untouched since `cutoff`: each gets a claim of its own (its
+    new `claim_token`, which the rows come back with), so that the sender that left it can no
+    longer start a provider call or write an outcome, and no other scheduler takes it during
+    this pass. `provider_called_at` is read in the same statement that takes the claim."""
+    stale = (
+        select(Notification.id)
+        .where(
+            Notification.status == NotificationStatus.SENDING,
+            Notification.updated_at < cutoff,
         )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    _touch(session, [row.id for row in rows], now)
-    return rows
+    statement = (
+        update(Notification)
+        .where(Notification.id.in_(stale.scalar_subquery()))
+        .values(updated_at=now, claim_token=Notification.claim_token + 1)
+        .returning(
+            Notification.id,
+            Notification.claim_token,
+            Notification.channel,
+            Notification.recipient,
+            Notification.body,
+            Notification.history,
+            Notification.customer_id,
+            Notification.provider_called_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.execute(statement))
 
 
 def claim_forgotten_queued(
@@ -255,29 +295,28 @@ def _touch(session: Session, ids: Sequence[int], now: datetime) -> None:
 def mark_sent(
     session: Session,
     notification_id: int,
+    claim: int,
     provider_id: str | None,
     now: datetime,
     route: dict[str, Any] | None = None,
-) -> None:
-    """The provider had taken the message after all (`route`: its channel and recipient)."""
-    record_outcome(
+) -> bool:
+    """The provider had taken the message after all (`route`: its channel and recipient);
+    False when the row no longer holds `claim`."""
+    return record_outcome(
         session,
         notification_id,
+        claim,
         NotificationStatus.SENT,
         {"provider_message_id": provider_id, "sent_at": now, "error": None, "updated_at": now}
         | (route or {}),
     )
 
 
-def requeue(session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Hand `sending` rows back to the queue (the provider never got them)."""
-    if ids:
-        session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids), Notification.status == NotificationStatus.SENDING)
-            .values(status=NotificationStatus.QUEUED, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+def requeue(session: Session, notification_id: int, claim: int, now: datetime) -> bool:
+    """Hand a `sending` row back to the queue (the provider never got it); False when the row
+    no longer holds `claim`."""
+    values = {"updated_at": now}
+    return record_outcome(session, notification_id, claim, NotificationStatus.QUEUED, values)
 
 
 def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetime) -> int:
@@ -344,12 +383,13 @@ def marketing_sent_since(
 
 
 def defer(
-    session: Session, notification_id: int, due_at: datetime, why: str, now: datetime
-) -> None:
-    """Put a claimed message back on the schedule for later."""
-    record_outcome(
+    session: Session, notification_id: int, claim: int, due_at: datetime, why: str, now: datetime
+) -> bool:
+    """Put a claimed message back on the schedule for later (over our own claim)."""
+    return record_outcome(
         session,
         notification_id,
+        claim,
         NotificationStatus.SCHEDULED,
         # not an attempt: the claim that found it too early does not count
         {"due_at": due_at, "error": why, "updated_at": now, "attempts": Notification.attempts - 1},
@@ -364,11 +404,16 @@ def provider_ids_of_customer(session: Session, customer_id: str) -> frozenset[st
     return frozenset(sid for sid in session.execute(query).scalars() if sid)
 
 
-def append_history(session: Session, notification_id: int, entry: dict[str, Any]) -> None:
-    """Add an entry to a message's history (the reconciler's findings)."""
+def append_history(
+    session: Session, notification_id: int, claim: int, entry: dict[str, Any]
+) -> bool:
+    """Add an entry to a message's history (the reconciler's findings) while it still holds
+    `claim`; False when it does not (nothing added)."""
     notification = session.get(Notification, notification_id, with_for_update=True)
-    if notification is not None:
-        notification.history = [*(notification.history or []), entry]
+    if notification is None or notification.claim_token != claim:
+        return False
+    notification.history = [*(notification.history or []), entry]
+    return True
 
 
 def scheduled_backlog(session: Session, now: datetime) -> tuple[int, int]:

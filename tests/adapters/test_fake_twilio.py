@@ -328,11 +328,29 @@ def test_listing_finds_messages_by_recipient_and_date(fake: FakeTwilio, client: 
 
     found = client.messages.list(to=TO, date_sent_after=since, limit=50)
     paged = client.messages.list(to=TO, page_size=2)
-    none_yet = client.messages.list(to=TO, date_sent_after=since + timedelta(hours=1))
+    none_yet = client.messages.list(to=TO, date_sent_after=since + timedelta(days=1))
 
     assert [m.sid for m in found] == sids[::-1]  # newest first, like Twilio
     assert [m.sid for m in paged] == sids[::-1]  # read across two pages
     assert none_yet == []
+
+
+def test_the_date_filters_read_only_the_day_like_twilios(fake: FakeTwilio, client: Client) -> None:
+    sid = send(client).sid
+    created = client.messages(sid).fetch().date_created
+    later_that_day = created.replace(hour=23, minute=59, second=59)
+    midnight = created.replace(hour=0, minute=0, second=0)
+
+    def listed(**dates: datetime) -> list[str]:
+        return [m.sid for m in client.messages.list(to=TO, **dates)]
+
+    assert listed(date_sent_after=later_that_day) == [sid]  # ">= that day", not that instant
+    assert listed(date_sent=later_that_day) == [sid]
+    assert listed(date_sent_before=later_that_day) == []  # "<= that day's midnight"
+    assert listed(date_sent_before=midnight + timedelta(days=1)) == [sid]
+    assert listed(date_sent_after=midnight + timedelta(days=1)) == []
+    assert listed(date_sent=midnight - timedelta(days=1)) == []
+    assert fake.list_queries[0]["DateSent>"] == later_that_day.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- the server ----------------------------------------------------------------------------

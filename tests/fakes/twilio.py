@@ -11,7 +11,10 @@ to :attr:`FakeTwilio.base_url`, so every answer here has the shape that client p
 * ``GET .../Messages/{MessageSid}.json`` fetches one message (404, code 20404, if unknown).
 * ``GET .../Messages.json`` lists them newest first, filtered by ``To``, ``From``, ``DateSent``,
   ``DateSent>`` and ``DateSent<``, paged with ``PageSize`` and ``Page``: what
-  ``client.messages.list(to=..., date_sent_after=...)`` asks for.
+  ``client.messages.list(to=..., date_sent_after=...)`` asks for. As in Twilio, the date
+  filters read only the day (GMT) of the date given, whatever time of day follows it (the
+  client sends ``2024-05-01T12:34:56Z``): ``DateSent`` lists the messages sent that day,
+  ``DateSent>=`` those sent on or after its midnight, ``DateSent<=`` on or before it.
 
 Errors have Twilio's classic body ``{"code", "message", "more_info", "status"}``, which the
 client raises as ``TwilioRestException`` with ``.code`` and ``.status``. (A body holding
@@ -323,28 +326,28 @@ def _error_reply(failure: Failure, to: str = "", path: str = "", delay: float = 
     return _Reply(failure.status, json.dumps(payload).encode(), headers=headers, delay=delay)
 
 
-def _when(raw: str | None) -> datetime | None:
-    """A list filter's date: ``2024-05-01T12:00:00Z`` (as the client sends) or ``2024-05-01``."""
-    for layout in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(raw or "", layout).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
+def _midnight(raw: str | None) -> datetime | None:
+    """The midnight (GMT) starting the day of a list filter's date: ``2024-05-01``, or
+    ``2024-05-01T12:00:00Z`` as the client sends it (Twilio reads the day alone)."""
+    try:
+        return datetime.strptime((raw or "")[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _matches(payload: Mapping[str, Any], query: Mapping[str, str]) -> bool:
-    """Whether a message passes the list filters. A message still queued has no ``date_sent``
-    yet; it is dated by its creation (a real one is sent within moments)."""
-    sent = parsedate_to_datetime(payload["date_sent"] or payload["date_created"])
-    after = _when(query.get("DateSent>")) or datetime.min.replace(tzinfo=UTC)
-    before = _when(query.get("DateSent<")) or datetime.max.replace(tzinfo=UTC)
-    day = sent.date().isoformat()
+    """Whether a message passes the list filters, day-granular like Twilio's (see the module's
+    docstring). A message still queued has no ``date_sent`` yet; it is dated by its creation
+    (a real one is sent within moments)."""
+    sent = parsedate_to_datetime(payload["date_sent"] or payload["date_created"]).astimezone(UTC)
+    day = _midnight(sent.date().isoformat())
+    on, after, before = (_midnight(query.get(f"DateSent{op}")) for op in ("", ">", "<"))
     return (
         query.get("To") in (None, payload["to"])
         and query.get("From") in (None, payload["from"])
-        and query.get("DateSent", day)[:10] == day
-        and after <= sent <= before
+        and (on is None or day == on)
+        and (after is None or sent >= after)
+        and (before is None or sent <= before)
     )
 
 
@@ -401,6 +404,7 @@ class FakeTwilio:
         self._thread: threading.Thread | None = None
         self._attempts: list[RecordedMessage] = []
         self._stored: dict[str, dict[str, Any]] = {}
+        self._list_queries: list[dict[str, str]] = []
         self._queued: deque[Failure] = deque()
         self._hangs: deque[float] = deque()
         self._numbers: dict[str, Failure] = {}
@@ -550,6 +554,7 @@ class FakeTwilio:
             self._outage = None
             self._attempts.clear()
             self._stored.clear()
+            self._list_queries.clear()
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -564,6 +569,12 @@ class FakeTwilio:
         """Every create request, refused ones included, in arrival order."""
         with self._lock:
             return list(self._attempts)
+
+    @property
+    def list_queries(self) -> list[dict[str, str]]:
+        """The filters of every list request (``To``, ``DateSent>``, ...), in arrival order."""
+        with self._lock:
+            return [dict(query) for query in self._list_queries]
 
     def accepted_to(self, to: str) -> list[RecordedMessage]:
         """The accepted messages to exactly this ``To`` (``whatsapp:`` prefix included)."""
@@ -648,6 +659,7 @@ class FakeTwilio:
         if failure is not None:
             return _error_reply(failure, path=path)
         with self._lock:
+            self._list_queries.append(dict(query))
             found = [p for p in reversed(self._stored.values()) if _matches(p, query)]
             return _json_reply(200, _list_page(self.account_sid, found, query))
 

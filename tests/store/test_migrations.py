@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from notifier.errors import DatabaseNotMigrated
 from notifier.store import migrate
@@ -42,3 +43,20 @@ def test_an_unmigrated_postgres_is_refused_with_the_command_to_run() -> None:
             build_runtime(settings_for(empty))
         migrate.upgrade(empty)
         build_runtime(settings_for(empty))
+
+
+def test_a_message_sending_before_0008_is_taken_for_called_at_its_last_touch() -> None:
+    with fresh_postgres_database() as url:
+        command.upgrade(migrate.alembic_config(url), "0007")
+        with get_engine(url).begin() as connection:
+            connection.execute(text(
+                "INSERT INTO notifications (dedup_key, kind, event_id, status, due_at, attempts,"
+                " context, history, created_at, updated_at) VALUES ('k1', 'order_confirmed',"
+                " 'e1', 'sending', now(), 1, '{}', '[]', now(), '2026-12-01 10:00:00+00')"
+            ))  # fmt: skip
+        migrate.upgrade(url)
+        with get_engine(url).connect() as connection:
+            row = connection.execute(
+                text("SELECT claim_token, provider_called_at, updated_at FROM notifications")
+            ).one()
+    assert row.claim_token == 0 and row.provider_called_at == row.updated_at

@@ -52,11 +52,11 @@ def test_a_send_whose_outcome_could_not_be_written_at_once_is_recorded_sent_and_
     record_outcome = notifications.record_outcome
     writes: list[str] = []
 
-    def record_after_a_restart(*args: Any) -> None:
-        writes.append(str(args[2]))
+    def record_after_a_restart(*args: Any) -> bool:
+        writes.append(str(args[3]))  # the status
         if len(writes) == 1:
             raise cut("UPDATE notifications")
-        record_outcome(*args)
+        return record_outcome(*args)
 
     monkeypatch.setattr(notifications, "record_outcome", record_after_a_restart)
     notifier.publish(example("order_placed"), runtime=live)
