@@ -46,6 +46,8 @@ class OutboundMessage:
     subject: str | None = None
     html: str | None = None
     marketing: bool = False
+    # Marketing email: this message's one-click unsubscribe URL (RFC 8058), when there is one.
+    unsubscribe_url: str | None = None
     # WhatsApp business-initiated messages: an approved template and its variables.
     content_sid: str | None = None
     content_variables: dict[str, str] | None = None

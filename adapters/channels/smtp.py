@@ -152,7 +152,7 @@ class SmtpChannel:
         email_message["Date"] = formatdate(usegmt=True)
         email_message["Message-ID"] = self.message_id(message.notification_id, message.reference)
         if message.marketing:
-            self._add_unsubscribe(email_message, message.notification_id)
+            self._add_unsubscribe(email_message, message)
         email_message.set_content(message.body)
         if message.html is not None:
             email_message.add_alternative(message.html, subtype="html")
@@ -165,14 +165,19 @@ class SmtpChannel:
         name = reference or f"notification-{notification_id}"
         return f"<{name}@{domain}>"
 
-    def _add_unsubscribe(self, email_message: EmailMessage, notification_id: int) -> None:
-        links = [f"<mailto:{self._sender_address}?subject=unsubscribe>"]
-        if self.unsubscribe_url is not None:
-            url = self.unsubscribe_url.replace("{notification_id}", str(notification_id))
-            links.append(f"<{url}>")
-        email_message["List-Unsubscribe"] = ", ".join(links)
-        if self.unsubscribe_url is not None:
-            email_message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    def _add_unsubscribe(self, email_message: EmailMessage, message: OutboundMessage) -> None:
+        """RFC 8058 one-click when the message has its own https URL (or the channel a URL
+        template); only without one, RFC 2369's mailto to the sender."""
+        url = _checked_unsubscribe_url(message.unsubscribe_url)
+        if url is None and self.unsubscribe_url is not None:
+            url = self.unsubscribe_url.replace("{notification_id}", str(message.notification_id))
+        if url is None:
+            email_message["List-Unsubscribe"] = (
+                f"<mailto:{self._sender_address}?subject=unsubscribe>"
+            )
+            return
+        email_message["List-Unsubscribe"] = f"<{url}>"
+        email_message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
     def _deliver(self, email_message: EmailMessage) -> None:
         smtp = self._connect()

@@ -89,6 +89,8 @@ def choose_route(
         return Skip("no customer known for this order")
     if kind.is_marketing and not contact.consent.get("marketing", False):
         return Skip("no marketing consent")
+    if kind.is_marketing and "marketing" in contact.opted_out:
+        return Skip("the customer unsubscribed from marketing")
     usable = _usable(contact, _candidates(contact, default_order, excluded, only))
     if not usable:
         return Skip("no usable channel: no consented channel with an address")

@@ -27,6 +27,7 @@ from notifier.http.ops import ops_router
 from notifier.http.ops_session import sign_in_from_query, sign_in_page
 from notifier.http.platforms import platform_router
 from notifier.http.twilio import twilio_router
+from notifier.http.unsubscribe import unsubscribe_router
 from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate, validate_decoded
 from notifier.store.db import get_engine
 from notifier.store.timeline import message_records
@@ -129,6 +130,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.middleware("http")(sign_in_from_query(current))
     app.add_exception_handler(StarletteHTTPException, sign_in_page)
     app.include_router(handoffs_router(current))
+    app.include_router(unsubscribe_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS)
     def prometheus() -> PlainTextResponse:

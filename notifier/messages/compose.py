@@ -32,6 +32,7 @@ class Draft:
     locale: str
     timezone: str
     whatsapp_window_open: bool
+    unsubscribe_url: str | None = None
 
 
 def compose(
@@ -40,6 +41,8 @@ def compose(
     """The message for this route, rendered with the policy's approved WhatsApp `templates`
     where only those may go; raises TemplateError when it cannot be."""
     view = template_view(draft.context, draft.kind, draft.locale, draft.timezone)
+    if route.template_channel is Channel.EMAIL and draft.unsubscribe_url:
+        view["unsubscribe_url"] = draft.unsubscribe_url
     rendered = renderer.render(draft.kind, route.template_channel, view)
     content_sid, variables = None, None
     if route.channel is Channel.WHATSAPP and not draft.whatsapp_window_open:
@@ -53,6 +56,7 @@ def compose(
         subject=rendered.subject,
         html=rendered.html,
         marketing=draft.kind.is_marketing,
+        unsubscribe_url=draft.unsubscribe_url if route.template_channel is Channel.EMAIL else None,
         content_sid=content_sid,
         content_variables=variables,
     )

@@ -112,6 +112,7 @@ class Renderer:
         self._env.filters.update(
             money=_money, date=_date, datetime=_datetime, day_time=_day_time, duration=_duration
         )
+        self._env.globals["unsubscribe_url"] = None  # a marketing email's own link, when it has one
         self._expressions: dict[str, jinja2.Template] = {}
         self._html_env = self._env.overlay(autoescape=True)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from notifier.messages.compose import Draft, compose
 from notifier.pipeline import holds
 from notifier.pipeline.claims import ClaimLost, start_provider_call, warn_claim_lost
 from notifier.pipeline.parts import Parts
-from notifier.store import notifications, orders
+from notifier.store import notifications, orders, unsubscribes
 from notifier.store.db import retrying_on_disconnect, session_scope
 from notifier.store.models import Customer, Notification, Order
 from notifier.vocabulary import Channel, Kind, NotificationStatus
@@ -226,7 +226,23 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
             return None
         if notification.kind in REFRESHED_KINDS:
             notification.context = _refreshed(session, notification)
-        return _job(runtime, notification, customer, now)
+        return _with_unsubscribe(
+            session, runtime, notification, _job(runtime, notification, customer, now)
+        )
+
+
+def _with_unsubscribe(
+    session: Session, runtime: Parts, notification: Notification, job: Job
+) -> Job:
+    """A marketing message carries its one-click unsubscribe link (when we have a public URL)."""
+    base = runtime.settings.public_url
+    if not (notification.kind.is_marketing and base and notification.customer_id):
+        return job
+    token = unsubscribes.token_for(
+        session, notification.id, notification.customer_id, runtime.clock()
+    )
+    url = f"{base.rstrip('/')}/unsubscribe/{token}"
+    return replace(job, draft=replace(job.draft, unsubscribe_url=url))
 
 
 def _paced(

@@ -264,3 +264,16 @@ class PlatformOrderState(Base):
     order_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     status: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class UnsubscribeLink(Base):
+    """The one-click unsubscribe token a marketing email carries (RFC 8058): random, one per
+    message, so a link names nobody and cannot be guessed from another."""
+
+    __tablename__ = "unsubscribe_links"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(Id, ForeignKey("notifications.id"), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

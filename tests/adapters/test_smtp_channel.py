@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import smtplib
 import time
 from collections.abc import Iterator
@@ -120,7 +121,16 @@ def test_an_unsubscribe_url_adds_an_https_link_and_one_click_unsubscribe(smtp: F
 
     header = " ".join(str(only_message(smtp)["List-Unsubscribe"]).split())
     https = "https://shop.example.com/unsubscribe?c=42&token=" + "a" * 80
-    assert header == f"<mailto:pedidos@shop.example.com?subject=unsubscribe>, <{https}>"
+    assert header == f"<{https}>"  # no mailto to a mailbox nothing reads
+    assert only_message(smtp)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_messages_own_unsubscribe_url_is_the_one_click_link(smtp: FakeSmtp) -> None:
+    own = "https://notifier.example.com/unsubscribe/" + "T" * 32
+    message = dataclasses.replace(outbound(7, marketing=True), unsubscribe_url=own)
+    channel_for(smtp, unsubscribe_url="https://elsewhere.example/{notification_id}").send(message)
+
+    assert only_message(smtp)["List-Unsubscribe"] == f"<{own}>"
     assert only_message(smtp)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
