@@ -132,6 +132,16 @@ def create_test_database() -> None:
         run("runuser", "-u", "postgres", "--", "createdb", "test", check=False)
 
 
+def ensure_compose() -> None:
+    """A Compose that can read docker-compose.yml (no Docker daemon needed for `config`)."""
+    if shutil.which("docker-compose") is not None:
+        return
+    if shutil.which("docker") is not None and run("docker", "compose", "version",
+                                                   check=False, quiet=True) == 0:  # fmt: skip
+        return
+    apt_install("--no-install-recommends", "docker-compose")
+
+
 def ensure_browser() -> None:
     """Debian's Chromium and its driver, for the ops page's browser test."""
     if Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists():
@@ -149,6 +159,7 @@ def test(pytest_args: list[str]) -> int:
     ensure_redis()
     ensure_postgres()
     ensure_browser()
+    ensure_compose()
     steps = [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from adapters.channels.smtp import SmtpChannel, classify, parse_smtp_url
-from tests.fakes.smtp import FakeSmtp, TlsUnavailable, free_port, silent_server
+from tests.fakes.smtp import FakeSmtp, free_port, silent_server
 
 SENDER = "Tienda Ejemplo <pedidos@shop.example.com>"
 TO = "ana.perez@example.com"
@@ -63,11 +63,7 @@ def smtp() -> Iterator[FakeSmtp]:
 
 def tls_server(**kwargs: object) -> FakeSmtp:
     server = FakeSmtp(**kwargs)  # type: ignore[arg-type]
-    try:
-        server.start()
-    except TlsUnavailable as exc:
-        server.stop()
-        pytest.skip(f"no TLS certificate for the fake SMTP server: {exc}")
+    server.start()
     return server
 
 

@@ -5,18 +5,15 @@
                                        "shop@example.com", ssl_context=smtp.client_ssl_context())
         smtp.fail_next(1, 451, "4.3.0 try again later")
 
-TLS uses a self-signed certificate for 127.0.0.1/localhost made with the `openssl` command
-at start; `TlsUnavailable` is raised when that is not possible, so tests can skip.
+TLS uses a certificate for 127.0.0.1/localhost from a throwaway certificate authority made at
+start with trustme (pure Python: no `openssl` command, so TLS tests never have a reason to skip).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import ssl
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,20 +21,16 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 Stage = Literal["RCPT", "DATA"]
 Tls = Literal["starttls", "implicit"]
 HOST = "127.0.0.1"
-
-
-class TlsUnavailable(RuntimeError):
-    """No way to make a certificate here (no `openssl` command)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,6 @@ class FakeSmtp:
         self._lock = threading.Lock()
         self._controller: Any = None
         self._certificate = ""
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> FakeSmtp:
         self.start()
@@ -102,9 +94,6 @@ class FakeSmtp:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
 
     def fail_next(self, n: int, code: int, text: str, *, at: Stage = "DATA") -> None:
         """Answer the next `n` DATA (or RCPT) commands with `code text`."""
@@ -138,11 +127,10 @@ class FakeSmtp:
         return self.authenticate(mechanism, auth_data)
 
     def _server_context(self) -> ssl.SSLContext:
-        self._tmp = tempfile.TemporaryDirectory(prefix="fake-smtp-")
-        cert, key = self_signed_certificate(Path(self._tmp.name))
-        self._certificate = cert.read_text()
+        authority = trustme.CA()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        authority.issue_cert("localhost", HOST).configure_cert(context)
+        self._certificate = authority.cert_pem.bytes().decode()
         return context
 
 
@@ -187,24 +175,6 @@ class _Handler:
         )
         self.fake.messages.append(received)
         return "250 2.0.0 OK: queued"
-
-
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """(cert.pem, key.pem) for localhost and 127.0.0.1, valid for a day."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise TlsUnavailable("the openssl command is not installed")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    command = [
-        openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ]  # fmt: skip
-    try:
-        subprocess.run(command, check=True, capture_output=True, timeout=30)
-    except (subprocess.SubprocessError, OSError) as exc:
-        raise TlsUnavailable(f"openssl could not make a certificate: {exc}") from exc
-    return cert, key
 
 
 def free_port() -> int:
