@@ -35,10 +35,11 @@ COPY --from=build /opt/venv /opt/venv
 
 # WORKDIR /app so the default NOTIFIER_TEMPLATES_DIR=templates resolves here; mount a policy file
 # at /app/notifier.toml (or set NOTIFIER_POLICY_FILE) to change the policy.
-# /app belongs to the app user (so the default sqlite:///notifier.db can be created); the
-# templates stay root-owned and read-only to it.
+# /app belongs to the app user (so the default sqlite:///notifier.db can be created), and so do
+# the templates: the ops page saves edits there. docker-compose mounts a named volume at
+# /app/templates, seeded from these on first start and shared by api, worker and scheduler.
 WORKDIR /app
-COPY templates/ ./templates/
+COPY --chown=notifier:notifier templates/ ./templates/
 RUN mkdir /app/metrics && chown notifier:notifier /app /app/metrics
 
 USER notifier:notifier

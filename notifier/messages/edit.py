@@ -3,6 +3,8 @@ previous version is kept under `_history/`."""
 
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,5 +78,8 @@ def save(root: Path, locale: str, kind: str, filename: str, source: str) -> Path
         kept.parent.mkdir(parents=True, exist_ok=True)
         kept.write_text(target.read_text(encoding="utf-8"), encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(source, encoding="utf-8")
+    # Workers read the same folder while ops save: they see the old file or the new, never half.
+    partial = target.with_name(f".{target.name}.saving")
+    partial.write_text(source, encoding="utf-8")
+    os.replace(partial, target)
     return kept

@@ -1,4 +1,5 @@
-"""docker-compose.yml ships closed: the API's secrets are required, never defaulted."""
+"""docker-compose.yml ships closed (the API's secrets required, never defaulted) and lets ops edits
+reach every service (one templates volume)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,14 @@ def test_compose_gives_no_secret_a_default() -> None:
     text = COMPOSE_FILE.read_text()
     for name in ("NOTIFIER_INGEST_SECRET", "NOTIFIER_OPS_TOKEN"):
         assert f"${{{name}:-" not in text and f"${{{name}-" not in text
+
+
+def test_api_worker_and_scheduler_share_one_writable_templates_volume() -> None:
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    for name in ("api", "worker", "scheduler"):
+        mounts = [str(volume) for volume in compose["services"][name]["volumes"]]
+        assert "templates:/app/templates" in mounts, f"{name} does not mount the templates"
+    assert "templates" in compose["volumes"]
+    dockerfile = (COMPOSE_FILE.parent / "Dockerfile").read_text()
+    # the volume is seeded from the image with its ownership: the app user must own them
+    assert "COPY --chown=notifier:notifier templates/ ./templates/" in dockerfile
