@@ -4,7 +4,6 @@ previous version is kept under `_history/`."""
 from __future__ import annotations
 
 import os
-
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
