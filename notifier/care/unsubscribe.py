@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from notifier.decide.followups import Cancel
+from notifier.decide.routing import MARKETING_OPT_OUT
 from notifier.ports import Core
 from notifier.store import notifications, orders, unsubscribes
 from notifier.store.db import session_scope
@@ -18,7 +19,6 @@ from notifier.store.models import Customer, Notification
 from notifier.vocabulary import MARKETING_KINDS
 
 log = logging.getLogger(__name__)
-MARKETING = "marketing"  # among customers.opted_out: the customer left marketing
 CANCELED_BY = "unsubscribe"
 
 
@@ -47,7 +47,7 @@ def unsubscribe(runtime: Core, token: str) -> Unsubscribed:
         if link.used_at is not None:
             return Unsubscribed(locale, already=True, canceled=0)
         link.used_at = now
-        orders.opt_out(session, link.customer_id, [MARKETING])
+        orders.opt_out(session, link.customer_id, [MARKETING_OPT_OUT])
         cancel = Cancel(kinds=MARKETING_KINDS, customer_id=link.customer_id)
         canceled = notifications.cancel_pending(session, cancel, CANCELED_BY, now)
         carrier = session.get(Notification, link.notification_id)

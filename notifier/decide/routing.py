@@ -26,6 +26,9 @@ class Contact:
     opted_out: Collection[str] = ()
 
 
+MARKETING_OPT_OUT = "marketing"  # among a customer's own opt-outs: they left all marketing
+
+
 @dataclass(frozen=True)
 class Route:
     """Send on `channel` to `recipient`, rendered with `template_channel`'s templates."""
@@ -89,7 +92,7 @@ def choose_route(
         return Skip("no customer known for this order")
     if kind.is_marketing and not contact.consent.get("marketing", False):
         return Skip("no marketing consent")
-    if kind.is_marketing and "marketing" in contact.opted_out:
+    if kind.is_marketing and MARKETING_OPT_OUT in contact.opted_out:
         return Skip("the customer unsubscribed from marketing")
     usable = _usable(contact, _candidates(contact, default_order, excluded, only))
     if not usable:

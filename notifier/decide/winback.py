@@ -34,6 +34,7 @@ class Lapsed:
     marketing: bool
     open_handoff: bool = False
     order_in_progress: bool = False
+    winback_pending: bool = False
 
 
 def first_look(
@@ -51,6 +52,8 @@ def why_not(facts: Lapsed, now: datetime, rules: Winback) -> str | None:
     """Why the customer gets no win-back now; None when they get one."""
     if facts.last_order_at is None:
         return "no order known"
+    if facts.winback_pending:
+        return "a win-back is already on its way"
     if now < first_look(facts.last_order_at, facts.last_winback_at, rules):
         return "ordered or won back recently"
     if not facts.marketing:
@@ -115,9 +118,13 @@ def consider(
     customer_id: str, winback_at: datetime, facts: Lapsed, now: datetime, rules: Winback
 ) -> Outcome:
     """The customer's win-back, or when to look again; every path moves `winback_at` past
-    `now`, so the scan always ends. One dedup key per customer and look."""
+    `now`, so the scan always ends. One dedup key per customer and look.
+
+    Planning one looks again after `recheck`: only a win-back that is sent pushes the next one
+    `again` away (the delivery records it), so one skipped at send time (no consent left, no
+    channel) is not a 90-day silence."""
     if why_not(facts, now, rules) is not None:
         return Outcome({"winback_at": next_look(facts, now, rules)})
     key = dedup_key("winback", customer_id, str(int(winback_at.timestamp())))
-    changes = {"last_winback_at": now, "winback_at": now + rules.again}
+    changes = {"winback_at": now + rules.recheck}
     return Outcome(changes, (Plan(Kind.WINBACK, key, now), extras(facts, now, rules)))

@@ -40,7 +40,7 @@ from notifier.messages.compose import Draft, compose
 from notifier.pipeline import holds
 from notifier.pipeline.claims import ClaimLost, start_provider_call, warn_claim_lost
 from notifier.pipeline.parts import Parts
-from notifier.store import notifications, orders, unsubscribes
+from notifier.store import care, notifications, orders, unsubscribes
 from notifier.store.db import retrying_on_disconnect, session_scope
 from notifier.store.models import Customer, Notification, Order
 from notifier.vocabulary import Channel, Kind, NotificationStatus
@@ -203,6 +203,11 @@ def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) ->
         )
         if outcome.opted_out and job.customer_id:
             orders.opt_out(session, job.customer_id, outcome.opted_out)
+        if job.draft.kind is Kind.WINBACK and outcome.status is NotificationStatus.SENT:
+            assert job.customer_id is not None, "a win-back is planned for a customer"
+            care.record_winback_sent(
+                session, job.customer_id, runtime.clock(), runtime.policy.winback.again
+            )
     return recorded
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from notifier import ports
 from notifier.decide import delays, planning, watch, winback
 from notifier.decide.policy import Winback
+from notifier.decide.routing import MARKETING_OPT_OUT
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.rows import rows_of
 from notifier.store import care, orders
@@ -75,9 +76,11 @@ def _lapsed(session: Session, customer: Customer, now: datetime, rules: Winback)
     return winback.Lapsed(
         customer.last_order_at,
         customer.last_winback_at,
-        bool((customer.consent or {}).get("marketing", False)),
+        bool((customer.consent or {}).get("marketing", False))
+        and MARKETING_OPT_OUT not in (customer.opted_out or []),
         care.has_open_handoff(session, customer.id),
         care.has_order_in_progress(session, customer.id, now - rules.after),
+        care.has_pending_winback(session, customer.id),
     )
 
 

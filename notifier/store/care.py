@@ -3,7 +3,7 @@ keep a daily scan to one scheduler."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from notifier.store.models import Customer, Handoff, JobRun, Notification, Order, SupportForward
 from notifier.store.upserts import insert_ignoring_conflicts
-from notifier.vocabulary import ForwardStatus, HandoffStatus, NotificationStatus, OrderStatus
+from notifier.vocabulary import ForwardStatus, HandoffStatus, Kind, NotificationStatus, OrderStatus
+
+ON_ITS_WAY = (NotificationStatus.SCHEDULED, NotificationStatus.QUEUED, NotificationStatus.SENDING)
 
 SENT = (NotificationStatus.SENT, NotificationStatus.DELIVERED)
 
@@ -32,6 +34,26 @@ def has_open_handoff(session: Session, customer_id: str) -> bool:
     """True while a person has this customer's conversation open (a unique-key lookup)."""
     query = select(Handoff.id).where(Handoff.open_key == customer_id)
     return session.execute(query).first() is not None
+
+
+def has_pending_winback(session: Session, customer_id: str) -> bool:
+    """True while a win-back planned for this customer has not gone out yet (held, paced)."""
+    query = select(Notification.id).where(
+        Notification.customer_id == customer_id,
+        Notification.kind == Kind.WINBACK,
+        Notification.status.in_(ON_ITS_WAY),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def record_winback_sent(
+    session: Session, customer_id: str, now: datetime, again: timedelta
+) -> None:
+    """A win-back went out: none again within `again` (only a sent one counts)."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is not None:
+        customer.last_winback_at = now
+        customer.winback_at = max(customer.winback_at or now, now + again)
 
 
 def list_handoffs(session: Session, status: HandoffStatus | None = None) -> list[Handoff]:

@@ -14,6 +14,7 @@ import pytest
 
 import notifier
 from notifier.care import handoffs
+from notifier.care.inbound import handle_inbound
 from notifier.decide import winback
 from notifier.decide.policy import Incentive, Policy, Winback
 from notifier.pipeline.scan import scan_winback
@@ -132,6 +133,46 @@ def test_no_winback_without_marketing_consent(shop: Runtime, clock: Clock) -> No
     with session_scope(shop.db_url) as session:
         customer = session.get(Customer, "cus-100")
         assert customer is not None and customer.winback_at == TODAY + RULES.recheck
+
+
+def customer_times(runtime: Runtime) -> tuple[datetime | None, datetime | None]:
+    with session_scope(runtime.db_url) as session:
+        customer = session.get(Customer, "cus-100")
+        assert customer is not None
+        return customer.winback_at, customer.last_winback_at
+
+
+def test_a_winback_skipped_at_send_time_is_looked_at_again_after_the_recheck(
+    shop: Runtime, clock: Clock
+) -> None:
+    ordered_days_ago(shop, clock, 61)
+    clock.now = TODAY - timedelta(hours=1)
+    handle_inbound(shop, "+525512345678", "STOP")  # the only channel: nowhere to send
+    at(shop, clock, TODAY)
+    [skipped] = winbacks(shop)
+    assert skipped["status"] == "skipped"
+    assert customer_times(shop) == (TODAY + RULES.recheck, None)  # not 90 days of silence
+
+    clock.now = TODAY + timedelta(days=3)
+    handle_inbound(shop, "+525512345678", "START")
+    at(shop, clock, TODAY + RULES.recheck)
+    assert [r["status"] for r in winbacks(shop)] == ["skipped", "sent"]
+    assert customer_times(shop) == (TODAY + RULES.recheck + RULES.again, TODAY + RULES.recheck)
+
+
+def test_a_winback_still_on_its_way_is_not_planned_twice() -> None:
+    facts = lapsed(200, winback_pending=True)
+    assert winback.why_not(facts, TODAY, RULES) == "a win-back is already on its way"
+
+
+def test_no_winback_after_the_customer_unsubscribed(shop: Runtime, clock: Clock) -> None:
+    ordered_days_ago(shop, clock, 61)
+    with session_scope(shop.db_url) as session:
+        customer = session.get(Customer, "cus-100")
+        assert customer is not None
+        customer.opted_out = ["marketing"]
+    at(shop, clock, TODAY)
+    assert winbacks(shop) == []
 
 
 def test_no_winback_while_a_person_has_the_conversation_open(shop: Runtime, clock: Clock) -> None:
