@@ -13,11 +13,9 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from adapters.channels.base import (
     PermanentSendError,
@@ -28,42 +26,26 @@ from adapters.channels.base import (
 )
 from adapters.channels.twilio import OPTED_OUT_CODE
 from notifier import metrics
-from notifier.decide import pacing
-from notifier.decide.facts import snapshot
-from notifier.decide.followups import CART_KINDS
 from notifier.decide.payments import PAYMENT_KINDS
 from notifier.decide.retry import backoff_seconds, gives_up
-from notifier.decide.routing import Contact, Route, Skip, choose_route
+from notifier.decide.routing import Route, Skip, choose_route
 from notifier.errors import TemplateError, TransientError
 from notifier.logs import log_context, set_log_ids
-from notifier.messages.compose import Draft, compose
-from notifier.pipeline import holds
+from notifier.messages.compose import compose
+from notifier.pipeline import holds, jobs
 from notifier.pipeline.claims import ClaimLost, start_provider_call, warn_claim_lost
+from notifier.pipeline.jobs import Job
 from notifier.pipeline.parts import Parts
-from notifier.store import care, notifications, orders, unsubscribes
+from notifier.pipeline.ratelimit import NoSlotSoon
+from notifier.store import care, notifications, orders
 from notifier.store.db import retrying_on_disconnect, session_scope
-from notifier.store.models import Customer, Notification, Order
+from notifier.store.models import Customer, Notification
 from notifier.vocabulary import Channel, Kind, NotificationStatus
 
 log = logging.getLogger(__name__)
 
 SENDING_HOLDS_FOR = timedelta(minutes=2)
-REFRESHED_KINDS = frozenset({Kind.IN_TRANSIT_UPDATE})
 INLINE_MAX_SLEEP = 30.0
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a send needs, read in the claiming transaction so none is held during the send."""
-
-    draft: Draft
-    claim: int  # the claim_token taken: every write of this send must still find it
-    order_id: str | None
-    customer_id: str | None
-    contact: Contact | None
-    attempts: int
-    history: list[dict[str, Any]]
-    only_channel: Channel | None
 
 
 @dataclass
@@ -149,7 +131,7 @@ def claimable_when_planned(kind: Kind, only_channel: Channel | None) -> bool:
     """True when nothing but the claim stands between planning this message and sending it:
     a transactional kind, not an email copy, no voucher expiry or fresher facts to check."""
     return not (
-        kind.is_marketing or only_channel or kind in PAYMENT_KINDS or kind in REFRESHED_KINDS
+        kind.is_marketing or only_channel or kind in PAYMENT_KINDS or kind in jobs.REFRESHED_KINDS
     )
 
 
@@ -161,7 +143,7 @@ def send_claimed(runtime: Parts, claimed: Claimed) -> NotificationStatus | None:
     notification = claimed.notification
     ids = {"event_id": notification.event_id, "order_id": notification.order_id}
     with log_context(message_id=notification.id, **ids):
-        job = _job(runtime, notification, claimed.customer, runtime.clock())
+        job = jobs.job_for(runtime, notification, claimed.customer, runtime.clock())
         return _send_and_record(runtime, notification.id, job)
 
 
@@ -227,90 +209,13 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
             return None
         if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
             return None
-        if notification.kind.is_marketing and _paced(session, runtime, notification, customer):
+        if notification.kind.is_marketing and jobs.paced(session, runtime, notification, customer):
             return None
-        if notification.kind in REFRESHED_KINDS:
-            notification.context = _refreshed(session, notification)
-        return _with_unsubscribe(
-            session, runtime, notification, _job(runtime, notification, customer, now)
+        if notification.kind in jobs.REFRESHED_KINDS:
+            notification.context = jobs.refreshed(session, notification)
+        return jobs.with_unsubscribe(
+            session, runtime, notification, jobs.job_for(runtime, notification, customer, now)
         )
-
-
-def _with_unsubscribe(
-    session: Session, runtime: Parts, notification: Notification, job: Job
-) -> Job:
-    """A marketing message carries its one-click unsubscribe link (when we have a public URL)."""
-    base = runtime.settings.public_url
-    if not (notification.kind.is_marketing and base and notification.customer_id):
-        return job
-    token = unsubscribes.token_for(
-        session, notification.id, notification.customer_id, runtime.clock()
-    )
-    url = f"{base.rstrip('/')}/unsubscribe/{token}"
-    return replace(job, draft=replace(job.draft, unsubscribe_url=url))
-
-
-def _paced(
-    session: Session, runtime: Parts, notification: Notification, customer: Customer | None
-) -> bool:
-    """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
-    now, policy, claim = runtime.clock(), runtime.policy, notification.claim_token
-    timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
-    until = pacing.quiet_until(now, timezone, policy.quiet_hours)
-    if until is not None:
-        notifications.defer(session, notification.id, claim, until, "deferred: quiet hours", now)
-        return True
-    if customer is None:
-        return False
-    cart = notification.cart_id if notification.kind in CART_KINDS else None
-    sent = notifications.marketing_sent_since(
-        session, customer.id, now - policy.frequency_cap.per, cart
-    )
-    capped = pacing.capped_until(now, sent, policy.frequency_cap)
-    if capped is None:
-        return False
-    if policy.frequency_cap.action == "skip":
-        values = {"error": "skipped: frequency cap reached", "updated_at": now}
-        notifications.record_outcome(
-            session, notification.id, claim, NotificationStatus.SKIPPED, values
-        )
-    else:
-        notifications.defer(session, notification.id, claim, capped, "deferred: frequency cap", now)
-    return True
-
-
-def _refreshed(session: Session, notification: Notification) -> dict[str, Any]:
-    """The latest known location and ETA for a periodic update planned days ago."""
-    order = session.get(Order, notification.order_id) if notification.order_id else None
-    if order is None:
-        return notification.context
-    fresh = snapshot({}, order.details or {}, order.shipment or {})
-    return {**notification.context, "order": fresh["order"], "shipment": fresh["shipment"]}
-
-
-def _job(
-    runtime: Parts, notification: Notification, customer: Customer | None, now: datetime
-) -> Job:
-    settings = runtime.settings
-    contact, window_open = None, False
-    if customer is not None:
-        contact = Contact(
-            customer.phone, customer.email, customer.channels,
-            customer.consent or {}, customer.opted_out or [],
-        )  # fmt: skip
-        window_open = bool(customer.whatsapp_window_until and customer.whatsapp_window_until > now)
-    draft = Draft(
-        notification_id=notification.id,
-        kind=notification.kind,
-        context=notification.context,
-        locale=(customer.locale if customer else None) or settings.default_locale,
-        timezone=(customer.timezone if customer else None) or settings.default_timezone,
-        whatsapp_window_open=window_open,
-    )
-    return Job(
-        draft, notification.claim_token, notification.order_id, notification.customer_id, contact,
-        notification.attempts, list(notification.history or []), notification.only_channel,
-    )  # fmt: skip
 
 
 def _attempt(runtime: Parts, job: Job) -> Outcome:
@@ -352,7 +257,12 @@ def _send(
     runtime: Parts, job: Job, route: Route, history: list[dict[str, Any]], opted_out: list[str]
 ) -> Outcome:
     message = compose(runtime.renderer, runtime.policy.whatsapp_templates, job.draft, route)
-    _wait_for_a_slot(runtime, route.channel)
+    try:
+        _wait_for_a_slot(runtime, route.channel)
+    except NoSlotSoon as exc:  # back to the queue until the slot: the rate is never exceeded
+        history.append(_entry(runtime, route, "deferred", str(exc)))
+        values = _route_values(runtime, route, history, error=str(exc))
+        return Outcome(NotificationStatus.QUEUED, values, retry_after=exc.seconds)
     start_provider_call(runtime, job.draft.notification_id, job.claim)  # raises ClaimLost
     try:
         with metrics.SEND_SECONDS.labels(route.channel).time():

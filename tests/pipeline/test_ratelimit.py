@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import redis
 
-from notifier.pipeline.ratelimit import LocalRateLimiter, RedisRateLimiter
+from notifier.pipeline.ratelimit import LocalRateLimiter, NoSlotSoon, RedisRateLimiter
 
 
 class RecordingSleep:
@@ -48,3 +49,28 @@ def test_local_limiter_keeps_the_same_schedule_in_process() -> None:
     waits = [limiter.acquire("whatsapp", per_second=20) for _ in range(4)]
     assert waits[0] == 0
     assert 0.14 <= waits[3] <= 0.15
+
+
+def test_a_slot_further_than_the_longest_wait_is_refused_and_reserves_nothing(
+    redis_url: str,
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    sleep = RecordingSleep()
+    limiter = RedisRateLimiter(client, sleep)
+    assert limiter.acquire("sms", per_second=0.02) == 0  # the next slot is 50 s away
+    for _ in range(3):
+        with pytest.raises(NoSlotSoon) as refused:
+            limiter.acquire("sms", per_second=0.02)
+        assert 49 < refused.value.seconds <= 50  # not 100, 150: the refused reserved nothing
+    client.close()
+    assert sleep.waits == []  # nobody slept, nobody sent early
+
+
+def test_the_local_limiter_refuses_a_far_slot_the_same_way() -> None:
+    limiter = LocalRateLimiter(RecordingSleep())
+    limiter.acquire("sms", per_second=0.02)
+    with pytest.raises(NoSlotSoon):
+        limiter.acquire("sms", per_second=0.02)
+    with pytest.raises(NoSlotSoon) as again:
+        limiter.acquire("sms", per_second=0.02)
+    assert again.value.seconds <= 50

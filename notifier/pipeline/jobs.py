@@ -1,0 +1,115 @@
+"""What a send needs, read when the message is claimed: the job, and the checks made then.
+
+A marketing message is paced (quiet hours, the frequency cap) and carries its unsubscribe
+link; a periodic update is refreshed with the latest known location; the rest only needs the
+customer's contact and the draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from notifier.decide import pacing
+from notifier.decide.facts import snapshot
+from notifier.decide.followups import CART_KINDS
+from notifier.decide.routing import Contact
+from notifier.messages.compose import Draft
+from notifier.pipeline.parts import Parts
+from notifier.store import notifications, unsubscribes
+from notifier.store.models import Customer, Notification, Order
+from notifier.vocabulary import Channel, Kind, NotificationStatus
+
+REFRESHED_KINDS = frozenset({Kind.IN_TRANSIT_UPDATE})
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a send needs, read in the claiming transaction so none is held during the send."""
+
+    draft: Draft
+    claim: int  # the claim_token taken: every write of this send must still find it
+    order_id: str | None
+    customer_id: str | None
+    contact: Contact | None
+    attempts: int
+    history: list[dict[str, Any]]
+    only_channel: Channel | None
+
+
+def with_unsubscribe(session: Session, runtime: Parts, notification: Notification, job: Job) -> Job:
+    """A marketing message carries its one-click unsubscribe link (when we have a public URL)."""
+    base = runtime.settings.public_url
+    if not (notification.kind.is_marketing and base and notification.customer_id):
+        return job
+    token = unsubscribes.token_for(
+        session, notification.id, notification.customer_id, runtime.clock()
+    )
+    url = f"{base.rstrip('/')}/unsubscribe/{token}"
+    return replace(job, draft=replace(job.draft, unsubscribe_url=url))
+
+
+def paced(
+    session: Session, runtime: Parts, notification: Notification, customer: Customer | None
+) -> bool:
+    """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
+    now, policy, claim = runtime.clock(), runtime.policy, notification.claim_token
+    timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
+    until = pacing.quiet_until(now, timezone, policy.quiet_hours)
+    if until is not None:
+        notifications.defer(session, notification.id, claim, until, "deferred: quiet hours", now)
+        return True
+    if customer is None:
+        return False
+    cart = notification.cart_id if notification.kind in CART_KINDS else None
+    sent = notifications.marketing_sent_since(
+        session, customer.id, now - policy.frequency_cap.per, cart
+    )
+    capped = pacing.capped_until(now, sent, policy.frequency_cap)
+    if capped is None:
+        return False
+    if policy.frequency_cap.action == "skip":
+        values = {"error": "skipped: frequency cap reached", "updated_at": now}
+        notifications.record_outcome(
+            session, notification.id, claim, NotificationStatus.SKIPPED, values
+        )
+    else:
+        notifications.defer(session, notification.id, claim, capped, "deferred: frequency cap", now)
+    return True
+
+
+def refreshed(session: Session, notification: Notification) -> dict[str, Any]:
+    """The latest known location and ETA for a periodic update planned days ago."""
+    order = session.get(Order, notification.order_id) if notification.order_id else None
+    if order is None:
+        return notification.context
+    fresh = snapshot({}, order.details or {}, order.shipment or {})
+    return {**notification.context, "order": fresh["order"], "shipment": fresh["shipment"]}
+
+
+def job_for(
+    runtime: Parts, notification: Notification, customer: Customer | None, now: datetime
+) -> Job:
+    settings = runtime.settings
+    contact, window_open = None, False
+    if customer is not None:
+        contact = Contact(
+            customer.phone, customer.email, customer.channels,
+            customer.consent or {}, customer.opted_out or [],
+        )  # fmt: skip
+        window_open = bool(customer.whatsapp_window_until and customer.whatsapp_window_until > now)
+    draft = Draft(
+        notification_id=notification.id,
+        kind=notification.kind,
+        context=notification.context,
+        locale=(customer.locale if customer else None) or settings.default_locale,
+        timezone=(customer.timezone if customer else None) or settings.default_timezone,
+        whatsapp_window_open=window_open,
+    )
+    return Job(
+        draft, notification.claim_token, notification.order_id, notification.customer_id, contact,
+        notification.attempts, list(notification.history or []), notification.only_channel,
+    )  # fmt: skip
