@@ -24,7 +24,7 @@ from notifier.logs import log_context
 from notifier.pipeline import deliver
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.rows import rows_of
-from notifier.store import events, notifications, orders
+from notifier.store import carts, events, notifications, orders
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Notification, Order
@@ -145,6 +145,8 @@ def apply_event(
     first messages due now of a new order go there, inserted already claimed."""
     customer = _merge_customer(session, event, policy)
     if event.order is None:
+        if _stale_for_its_cart(session, event):
+            return [], True
         plan = decide_event(None, None, event, now, policy)
         _cancel(session, plan.cancels, event, now)
         return _insert(session, plan.messages, event, None, customer, now, policy), False
@@ -159,6 +161,8 @@ def apply_event(
     if plan.stale:
         log.info("stale event %s for order %s: %s", event.event_id, order.id, plan.reason)
         return [], True
+    if event.order.cart_id:  # the cart's older events, arriving late, are stale from now on
+        carts.take_cart_event(session, event.order.cart_id, event.occurred_at)
     _cancel(session, plan.cancels, event, now)
     for name, value in plan.customer.items():
         setattr(customer, name, value)
@@ -166,6 +170,14 @@ def apply_event(
     # no earlier message of a new order can be waiting: its first ones may be claimed at once
     claims = claims if first_event_of_order else None
     return _insert(session, plan.messages, event, order, customer, now, policy, claims), False
+
+
+def _stale_for_its_cart(session: Session, event: EventIn) -> bool:
+    """Lock the event's cart; True when a newer event about it was taken already."""
+    if event.cart is None or carts.take_cart_event(session, event.cart.id, event.occurred_at):
+        return False
+    log.info("stale event %s for cart %s: a newer one was taken", event.event_id, event.cart.id)
+    return True
 
 
 def _cancel(session: Session, cancels: list[Cancel], event: EventIn, now: datetime) -> None:

@@ -277,3 +277,14 @@ class UnsubscribeLink(Base):
     customer_id: Mapped[str] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Cart(Base):
+    """A cart's lock and the time of the newest event taken about it: cart events (and the
+    order placed from the cart) are applied one at a time and in `occurred_at` order, so a
+    late older event neither re-times the reminders nor plans them after the order."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)

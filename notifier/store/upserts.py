@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from notifier.store.models import Customer, Order
+from notifier.store.models import Cart, Customer, Order
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
@@ -23,7 +23,7 @@ def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
 
 def upsert_locked(
     session: Session,
-    model: type[Customer] | type[Order],
+    model: type[Cart] | type[Customer] | type[Order],
     row_id: str,
     new: dict[str, Any] | None = None,
 ) -> Any:
@@ -45,7 +45,10 @@ def upsert_locked(
 
 @cache
 def upsert(
-    dialect: str, model: type[Customer] | type[Order], columns: tuple[str, ...], as_object: bool
+    dialect: str,
+    model: type[Cart] | type[Customer] | type[Order],
+    columns: tuple[str, ...],
+    as_object: bool,
 ) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, model.__table__)
