@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     ops_token: SecretStr | None = None
     public_url: str | None = None
     email_from: str = "notificaciones@example.com"
+    # The shop's voice (CONTRACT §6): its name opens every SMS and signs every email.
+    shop_name: str | None = Field(default=None, min_length=1, max_length=40)
+    # Per-locale email senders ('{"pt-BR": "Casa Lupita <ola@casalupita.com.br>"}', JSON), and
+    # where replies to an email go (default: the support inbox; unset: emails invite no reply).
+    email_from_by_locale: dict[str, str] = {}
+    email_reply_to: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
     twilio_account_sid: str | None = Field(
         default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID")
@@ -95,6 +101,11 @@ class Settings(BaseSettings):
         """The values of every secret setting (for the logs to hide)."""
         values = [getattr(self, name) for name in type(self).model_fields]
         return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
+    @property
+    def reply_to(self) -> str | None:
+        """Where a customer's reply to an email reaches a person, if anywhere."""
+        return self.email_reply_to or self.support_email
 
     @property
     def twilio_configured(self) -> bool:

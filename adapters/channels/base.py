@@ -54,6 +54,8 @@ class OutboundMessage:
     # A stable name for a message that is not a notification (a handoff forwarded to support):
     # it names the email's Message-ID instead of the notification id.
     reference: str | None = None
+    # The customer's locale (BCP 47): an email's sender may be chosen by it.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -30,6 +30,7 @@ from adapters.channels.base import (
     TransientSendError,
     mask_email,
 )
+from adapters.channels.senders import Senders, checked_address
 
 Security = Literal["plain", "starttls", "tls"]
 
@@ -83,6 +84,7 @@ class SmtpChannel:
         timeout: float = 10.0,
         unsubscribe_url: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        senders: Senders | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -93,7 +95,8 @@ class SmtpChannel:
         self.timeout = timeout
         self.unsubscribe_url = _checked_unsubscribe_url(unsubscribe_url)
         self._ssl_context = ssl_context
-        self._sender_address = _checked_sender(sender)
+        self._sender_address = checked_address(sender)
+        self.senders = senders or Senders(sender)
 
     @classmethod
     def from_url(
@@ -104,6 +107,7 @@ class SmtpChannel:
         *,
         unsubscribe_url: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        senders: Senders | None = None,
     ) -> SmtpChannel:
         """Build a channel from `smtp://` or `smtps://`; ValueError says what is wrong."""
         host, port, security, user, password = parse_smtp_url(url)
@@ -117,6 +121,7 @@ class SmtpChannel:
             timeout=timeout,
             unsubscribe_url=unsubscribe_url,
             ssl_context=ssl_context,
+            senders=senders,
         )
 
     def __repr__(self) -> str:
@@ -145,8 +150,10 @@ class SmtpChannel:
 
     def _build(self, message: OutboundMessage) -> EmailMessage:
         email_message = EmailMessage(policy=_POLICY)
-        email_message["From"] = self.sender
+        email_message["From"] = self.senders.sender_for(message.locale)
         email_message["To"] = message.to
+        if self.senders.reply_to is not None:
+            email_message["Reply-To"] = self.senders.reply_to
         if message.subject is not None:
             email_message["Subject"] = message.subject
         email_message["Date"] = formatdate(usegmt=True)
@@ -248,13 +255,6 @@ def _credentials(user: str | None, password: str | None) -> tuple[str | None, st
     if password is None:
         raise ValueError("SMTP URL has a user but no password")
     return unquote(user), unquote(password)
-
-
-def _checked_sender(sender: str) -> str:
-    address = parseaddr(sender)[1]
-    if "@" not in address or address.endswith("@"):
-        raise ValueError("email sender must be an address like shop@example.com")
-    return address
 
 
 def _checked_unsubscribe_url(template: str | None) -> str | None:

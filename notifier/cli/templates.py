@@ -9,15 +9,23 @@ from notifier.config import Settings
 from notifier.contract.events import parse_event
 from notifier.decide.policy import load_policy
 from notifier.messages.check import SAMPLE_TIMEZONE, check_templates
-from notifier.messages.rendering import Renderer
+from notifier.messages.rendering import renderer_for
 from notifier.messages.samples import facts_from_event, sample_facts
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 
+SAMPLE_SHOP_NAME = "Casa Lupita"  # a shop name of usual length: SMS are counted with one
+
 
 def check(settings: Settings) -> int:
     """Render everything; print a line each and a summary; 1 if anything failed."""
-    renderer = Renderer(settings.templates_dir, settings.default_locale)
+    if not settings.shop_name:
+        print(
+            f"warning: NOTIFIER_SHOP_NAME is not set: SMS go out unsigned and emails unnamed "
+            f"(checked as {SAMPLE_SHOP_NAME!r})\n"
+        )
+        settings = settings.model_copy(update={"shop_name": SAMPLE_SHOP_NAME})
+    renderer = renderer_for(settings)
     budget = load_policy(settings.policy_file).sms_max_segments
     lines = list(check_templates(renderer, budget))
     failed = [line for line in lines if line.error]
@@ -33,9 +41,7 @@ def preview(settings: Settings, args: argparse.Namespace) -> int:
     locale = args.locale or settings.default_locale
     facts = _facts(args.event, kind)
     view = template_view(facts, kind, locale, settings.default_timezone or SAMPLE_TIMEZONE)
-    rendered = Renderer(settings.templates_dir, settings.default_locale).render(
-        kind, args.channel, view
-    )
+    rendered = renderer_for(settings).render(kind, args.channel, view)
     if rendered.subject:
         print(f"Subject: {rendered.subject}\n")
     print(rendered.text)

@@ -59,6 +59,7 @@ def compose(
         unsubscribe_url=draft.unsubscribe_url if route.template_channel is Channel.EMAIL else None,
         content_sid=content_sid,
         content_variables=variables,
+        locale=draft.locale,
     )
 
 

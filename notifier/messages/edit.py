@@ -47,6 +47,7 @@ def preview(
     text = renderer.render_source(source, view, html=filename.endswith(".html"))
     if filename != "sms.txt":
         return Preview(text)
+    text = renderer.shop.signed_sms(text)
     count = count_segments(text)
     return Preview(text, count.segments, count.encoding)
 

@@ -20,10 +20,33 @@ from babel.dates import format_date, format_datetime, format_skeleton, format_ti
 from babel.numbers import format_currency, format_decimal
 from jinja2.sandbox import SandboxedEnvironment
 
+from notifier.config import Settings
 from notifier.errors import TemplateError
 
 TEXT_CHANNELS = ("sms", "whatsapp")
 EMAIL_FILES = ("email.subject.txt", "email.txt", "email.html")
+
+
+@dataclass(frozen=True)
+class ShopVoice:
+    """Who signs the messages: the shop's name (`NOTIFIER_SHOP_NAME`) and where an email reply
+    goes (None: no email may say "just reply"). Templates see it as `shop`."""
+
+    name: str | None = None
+    reply_to: str | None = None
+
+    def signed_sms(self, text: str) -> str:
+        """Every SMS starts with the shop's name ("Casa Lupita: …"): an unbranded text with a
+        link and a payment code reads like a scam."""
+        if not self.name or text.startswith(f"{self.name}:"):
+            return text
+        return f"{self.name}: {text}"
+
+
+def renderer_for(settings: Settings) -> Renderer:
+    """The renderer of these settings: their templates, default locale and shop."""
+    voice = ShopVoice(settings.shop_name, settings.reply_to)
+    return Renderer(settings.templates_dir, settings.default_locale, voice)
 
 
 @dataclass(frozen=True)
@@ -98,9 +121,12 @@ def _duration(ctx: jinja2.runtime.Context, seconds: int) -> str:
 class Renderer:
     """Renders a kind for a channel in a locale; compiled templates are cached."""
 
-    def __init__(self, templates_dir: Path, default_locale: str) -> None:
+    def __init__(
+        self, templates_dir: Path, default_locale: str, shop: ShopVoice | None = None
+    ) -> None:
         self.templates_dir = templates_dir
         self.default_locale = default_locale
+        self.shop = shop or ShopVoice()
         self._env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(templates_dir), encoding="utf-8"),
             undefined=jinja2.StrictUndefined,
@@ -113,6 +139,7 @@ class Renderer:
             money=_money, date=_date, datetime=_datetime, day_time=_day_time, duration=_duration
         )
         self._env.globals["unsubscribe_url"] = None  # a marketing email's own link, when it has one
+        self._env.globals["shop"] = {"name": self.shop.name, "reply_to": self.shop.reply_to}
         self._expressions: dict[str, jinja2.Template] = {}
         self._html_env = self._env.overlay(autoescape=True)
 
@@ -128,6 +155,8 @@ class Renderer:
         """Render `kind` for `channel` ("sms", "whatsapp", "email") with a template view."""
         if channel in TEXT_CHANNELS:
             text, tag = self._render_file(kind, f"{channel}.txt", view)
+            if channel == "sms":
+                text = self.shop.signed_sms(text)
             return Rendered(text=text, locale=tag)
         if channel == "email":
             subject, tag = self._render_file(kind, "email.subject.txt", view)

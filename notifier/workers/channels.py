@@ -6,6 +6,7 @@ from typing import TextIO
 
 from adapters.channels.base import Channel as ChannelAdapter
 from adapters.channels.console import ConsoleChannel
+from adapters.channels.senders import Senders
 from adapters.channels.smtp import SmtpChannel
 from adapters.channels.twilio import Sender, TwilioChannel
 from notifier.config import Settings
@@ -52,5 +53,11 @@ def build_channels(
             settings.smtp_url.get_secret_value(),
             sender=settings.email_from,
             timeout=settings.smtp_timeout,
+            senders=Senders(
+                settings.email_from,
+                settings.email_from_by_locale,
+                settings.shop_name,
+                settings.reply_to,
+            ),
         )
     return channels

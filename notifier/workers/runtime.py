@@ -20,7 +20,7 @@ from notifier.config import Settings, get_settings
 from notifier.decide.policy import Policy, load_policy
 from notifier.intake import platforms
 from notifier.logs import hide_secrets
-from notifier.messages.rendering import Renderer
+from notifier.messages.rendering import Renderer, renderer_for
 from notifier.pipeline import deliver, process
 from notifier.pipeline.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from notifier.store.migrate import ensure_schema
@@ -72,7 +72,7 @@ def build_runtime(
     runtime = Runtime(
         settings=settings,
         policy=load_policy(settings.policy_file),
-        renderer=Renderer(settings.templates_dir, settings.default_locale),
+        renderer=renderer_for(settings),
         channels=build_channels(settings, console),
         clock=clock,
     )
