@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal
 from jinja2.sandbox import SandboxedEnvironment
@@ -34,6 +35,7 @@ class ShopVoice:
 
     name: str | None = None
     reply_to: str | None = None
+    country: str | None = None  # a locale without a region formats money and dates as here
 
     def signed_sms(self, text: str) -> str:
         """Every SMS starts with the shop's name ("Casa Lupita: …"): an unbranded text with a
@@ -45,7 +47,7 @@ class ShopVoice:
 
 def renderer_for(settings: Settings) -> Renderer:
     """The renderer of these settings: their templates, default locale and shop."""
-    voice = ShopVoice(settings.shop_name, settings.reply_to)
+    voice = ShopVoice(settings.shop_name, settings.reply_to, settings.shop_country.upper())
     return Renderer(settings.templates_dir, settings.default_locale, voice)
 
 
@@ -62,6 +64,20 @@ class Rendered:
 def babel_locale(tag: str) -> Locale:
     """`es-MX` (BCP 47) → babel's es_MX."""
     return Locale.parse(tag, sep="-")
+
+
+@lru_cache(maxsize=256)
+def formatting_locale(tag: str, country: str | None) -> Locale:
+    """How money and dates are written for `tag`: a bare language (`es`, as Shopify and
+    Tiendanube send it) takes the shop's country (es + MX → es_MX: "$1,299.00", "3:00 p.m."),
+    not the language's home (Spain: "1.299,00 MXN", "15:00"), where babel knows the pair."""
+    locale = babel_locale(tag)
+    if locale.territory or not country:
+        return locale
+    try:
+        return Locale.parse(f"{locale.language}_{country}")
+    except (ValueError, UnknownLocaleError):
+        return locale
 
 
 def locale_chain(locale: str, default_locale: str) -> list[str]:
@@ -170,7 +186,7 @@ class Renderer:
         try:
             template = self._expressions.get(source) or self._env.from_string(source)
             self._expressions[source] = template
-            return template.render(view).strip()
+            return template.render(self._formatted(view)).strip()
         except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{source!r}: {type(exc).__name__}: {exc}") from exc
 
@@ -179,18 +195,22 @@ class Renderer:
         file when `html`; it may extend and import the shared layouts."""
         try:
             template = (self._html_env if html else self._env).from_string(source)
-            text = template.render(view).strip()
+            text = template.render(self._formatted(view)).strip()
         except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
         if not text:
             raise TemplateError("renders an empty message")
         return text
 
+    def _formatted(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The view with money and dates written for its locale in the shop's country."""
+        return view | {"locale_obj": formatting_locale(view["locale"], self.shop.country)}
+
     def _render_file(self, kind: str, filename: str, view: dict[str, Any]) -> tuple[str, str]:
         path, tag = self.resolve(kind, filename, view["locale"])
         try:
             template = self._env.get_template(path)
-            text = template.render(view).strip()
+            text = template.render(self._formatted(view)).strip()
         except Exception as exc:  # a filter's own error (money of nothing) is the template's
             raise TemplateError(f"{path}: {type(exc).__name__}: {exc}") from exc
         if not text:
