@@ -44,6 +44,12 @@ class ShopVoice:
             return text
         return f"{self.name}: {text}"
 
+    def signed_subject(self, subject: str) -> str:
+        """Every email subject carries the shop's name: "Pedido 1001 confirmado | Casa Lupita"."""
+        if not self.name or self.name in subject:
+            return subject
+        return f"{subject} | {self.name}"
+
 
 def renderer_for(settings: Settings) -> Renderer:
     """The renderer of these settings: their templates, default locale and shop."""
@@ -178,7 +184,8 @@ class Renderer:
             subject, tag = self._render_file(kind, "email.subject.txt", view)
             text, _ = self._render_file(kind, "email.txt", view)
             html, _ = self._render_file(kind, "email.html", view)
-            return Rendered(text=text, subject=" ".join(subject.split()), html=html, locale=tag)
+            subject = self.shop.signed_subject(" ".join(subject.split()))
+            return Rendered(text=text, subject=subject, html=html, locale=tag)
         raise TemplateError(f"no templates for channel {channel!r}")
 
     def render_expression(self, source: str, view: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from notifier.messages.rendering import babel_locale
+from notifier.vocabulary import Kind
 
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
 TIME_KEYS = frozenset(
@@ -56,6 +57,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "shipment": _typed_dict(facts["shipment"]),
         "affected_items": [_typed_dict(i) for i in facts["affected_items"]],
         "kind": kind,
+        "marketing": Kind(kind).is_marketing,  # marketing email carries its own footer
         "locale": locale,
         "locale_obj": babel_locale(locale),
         "timezone": timezone,

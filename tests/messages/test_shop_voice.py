@@ -13,7 +13,10 @@ import pytest
 import notifier
 from adapters.channels.senders import Senders
 from notifier.cli import templates as templates_cli
-from notifier.messages.rendering import ShopVoice
+from notifier.messages.rendering import Rendered, ShopVoice, renderer_for
+from notifier.messages.samples import sample_facts
+from notifier.messages.views import template_view
+from notifier.vocabulary import Kind
 from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import example, settings_for
 from tests.fakes.smtp import FakeSmtp
@@ -90,3 +93,32 @@ def test_templates_check_warns_while_the_shop_has_no_name(
     assert "warning: NOTIFIER_SHOP_NAME is not set" in unnamed
     templates_cli.check(settings_for(sqlite_url, shop_name=SHOP))
     assert "NOTIFIER_SHOP_NAME" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("locale", "signoff"),
+    [("es", "El equipo de Casa Lupita"), ("pt-BR", "Equipe Casa Lupita"),
+     ("en", "The Casa Lupita team")],
+)  # fmt: skip
+def test_an_email_names_the_shop_in_its_subject_and_sign_off(
+    sqlite_url: str, locale: str, signoff: str
+) -> None:
+    email = render_email(sqlite_url, Kind.ORDER_CONFIRMED, locale)
+    assert email.subject is not None and email.subject.endswith(f"| {SHOP}")
+    assert email.text.endswith(signoff)
+    assert email.html is not None and signoff in email.html
+
+
+def test_marketing_email_has_the_marketing_footer(sqlite_url: str) -> None:
+    marketing = render_email(sqlite_url, Kind.CART_REMINDER_1, "es")
+    transactional = render_email(sqlite_url, Kind.ORDER_SHIPPED, "es")
+    assert marketing.html is not None and transactional.html is not None
+    assert f"aceptaste recibir novedades y promociones de {SHOP}" in marketing.html
+    assert f"hiciste un pedido en {SHOP}" in transactional.html
+    assert "hiciste un pedido" not in marketing.html
+
+
+def render_email(sqlite_url: str, kind: Kind, locale: str) -> Rendered:
+    renderer = renderer_for(settings_for(sqlite_url, shop_name=SHOP))
+    facts = sample_facts(kind)["full"]
+    return renderer.render(kind, "email", template_view(facts, kind, locale, "America/Mexico_City"))
