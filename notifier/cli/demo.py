@@ -180,6 +180,7 @@ class SimulatedClock:
         return self.now
 
 
+DEMO_SHOP = "Casa Lupita"
 END = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
 TICK = timedelta(hours=1)
 
@@ -192,6 +193,8 @@ def run_demo(out: TextIO, templates_dir: Path) -> None:
             broker_url="memory://",
             templates_dir=templates_dir,
             policy_file=None,
+            shop_name=DEMO_SHOP,
+            support_email="ayuda@casalupita.example",
         )
         clock = SimulatedClock()
         runtime = build_runtime(settings, clock=clock, console=io.StringIO())
