@@ -12,6 +12,7 @@ from notifier.errors import TemplateError
 from notifier.messages.check import check_templates
 from notifier.messages.rendering import Renderer, locale_chain
 from notifier.messages.samples import sample_facts
+from notifier.messages.segments import count_segments
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES
@@ -48,13 +49,32 @@ def test_unknown_locale_falls_back_to_the_default_locale() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "money"),
-    [("es-MX", "$1,299.00"), ("en-US", "MX$1,299.00"), ("pt-BR", "MX$\xa01.299,00")],
+    [("es-MX", "$1,299.00"), ("en-US", "MX$1,299.00"), ("pt-BR", "MX$ 1.299,00")],
 )
 def test_money_is_formatted_for_the_customer_locale(locale: str, money: str) -> None:
     rendered = Renderer(TEMPLATES, "es-MX").render(
         "order_confirmed", "email", view(locale, kind=Kind.ORDER_CONFIRMED)
     )
     assert money in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "source", "expected"),
+    [
+        ("pt-BR", "{{ order.total | money('BRL') }}", "R$ 1.299,00"),
+        ("es-ES", "{{ order.total | money('EUR') }}", "1.299,00 €"),
+        ("fr-FR", "{{ order.total | money }}", "1 299,00"),  # babel groups with U+202F here
+    ],
+)
+def test_money_has_plain_spaces_so_an_sms_stays_gsm7(
+    tmp_path: Path, locale: str, source: str, expected: str
+) -> None:
+    write(tmp_path, f"{locale}/order_confirmed/sms.txt", source)
+    rendered = Renderer(tmp_path, locale).render(
+        "order_confirmed", "sms", view(locale, kind=Kind.ORDER_CONFIRMED)
+    )
+    assert rendered.text == expected
+    assert count_segments(rendered.text).encoding == "GSM-7"
 
 
 def test_dates_are_shown_in_the_customer_time_zone(tmp_path: Path) -> None:
