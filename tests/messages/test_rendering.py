@@ -140,6 +140,7 @@ def test_the_example_policy_file_loads() -> None:
 
     policy = load_policy(ROOT / "notifier.example.toml")
     assert policy.channels_for("order_delivered") == ["whatsapp", "email", "sms"]
+    assert policy.sms_transliterate == "lookalikes"
     assert policy.whatsapp_templates[Kind.ORDER_SHIPPED].content_sid["pt-BR"].startswith("HX")
 
 
