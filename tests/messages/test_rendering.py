@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from notifier.decide.facts import snapshot
+from notifier.decide.policy import Policy
 from notifier.errors import TemplateError
 from notifier.messages.check import check_templates
 from notifier.messages.rendering import Renderer, locale_chain
@@ -114,7 +115,7 @@ def test_missing_template_names_kind_and_locale(tmp_path: Path) -> None:
 
 
 def test_every_shipped_template_renders_within_the_sms_budget() -> None:
-    lines = list(check_templates(Renderer(TEMPLATES, "es-MX"), sms_max_segments=3))
+    lines = list(check_templates(Renderer(TEMPLATES, "es-MX"), Policy(sms_max_segments=3)))
     failures = [str(line) for line in lines if line.error]
     assert failures == []
     combos = {(line.locale, line.kind, line.channel) for line in lines}
@@ -127,7 +128,11 @@ def test_check_reports_a_broken_template_and_an_sms_over_budget(tmp_path: Path) 
         write(tmp_path, f"es/{kind}/whatsapp.txt", "{{ order.number ")
         for name in ("email.subject.txt", "email.txt", "email.html"):
             write(tmp_path, f"es/{kind}/{name}", "{{ order.number }}")
-    errors = [line for line in check_templates(Renderer(tmp_path, "es"), 3) if line.error]
+    errors = [
+        line
+        for line in check_templates(Renderer(tmp_path, "es"), Policy(sms_max_segments=3))
+        if line.error
+    ]
     by_channel = {(line.kind, line.channel): line.error or "" for line in errors}
     assert "over the budget" in by_channel[("order_confirmed", "sms")]
     assert "TemplateSyntaxError" in by_channel[("order_confirmed", "whatsapp")]
