@@ -79,3 +79,11 @@ def test_the_segment_budget_applies_to_the_sms_as_sent(tmp_path: Path, sqlite_ur
     passed = line_of(as_sent, "pt-BR/out_for_delivery/sms [full]")
     assert "; sent (accents): 2 segment(s), GSM-7," in passed
 
+
+def test_the_samples_include_customers_with_accented_names(tmp_path: Path, sqlite_url: str) -> None:
+    greeting = "Hola {{ customer.name }}, tu pedido {{ order.number }} va en camino."
+    result = check(tmp_path, sqlite_url, {"es/order_shipped/sms.txt": greeting})
+    assert "GSM-7" in line_of(result, "es/order_shipped/sms [full]")  # Ana Pérez
+    assert "UCS-2 because of 'Á'" in line_of(result, "es/order_shipped/sms [José Ángel]")
+    assert "UCS-2 because of 'ç' 'ã'" in line_of(result, "es/order_shipped/sms [Conceição]")
+    assert "written: 1 segment(s), GSM-7" in line_of(result, "es/order_shipped/sms [Iñaki]")
