@@ -8,7 +8,7 @@ from pathlib import Path
 from notifier.config import Settings
 from notifier.contract.events import parse_event
 from notifier.decide.policy import load_policy
-from notifier.messages.check import SAMPLE_TIMEZONE, check_templates
+from notifier.messages.check import SAMPLE_TIMEZONE, CheckLine, check_templates
 from notifier.messages.rendering import renderer_for
 from notifier.messages.samples import facts_from_event, sample_facts
 from notifier.messages.views import template_view
@@ -26,13 +26,26 @@ def check(settings: Settings) -> int:
         )
         settings = settings.model_copy(update={"shop_name": SAMPLE_SHOP_NAME})
     renderer = renderer_for(settings)
-    budget = load_policy(settings.policy_file).sms_max_segments
-    lines = list(check_templates(renderer, budget))
+    policy = load_policy(settings.policy_file)
+    lines = list(check_templates(renderer, policy))
     failed = [line for line in lines if line.error]
     for line in lines:
         print(line)
-    print(f"\n{len(lines)} renders, {len(failed)} failed (SMS budget: {budget} segments)")
+    print(f"\n{len(lines)} renders, {len(failed)} failed (SMS budget: "
+          f"{policy.sms_max_segments} segments as sent)")  # fmt: skip
+    print(_ucs2_summary(lines, policy.sms_transliterate))
     return 1 if failed else 0
+
+
+def _ucs2_summary(lines: list[CheckLine], transliteration: str) -> str:
+    """How many SMS are UCS-2 as written and as sent, the costly ones."""
+    sizes = [line.sms for line in lines if line.sms]
+    written = sum(size.written.count.encoding == "UCS-2" for size in sizes)
+    sent = sum(size.sent.encoding == "UCS-2" for size in sizes)
+    return (
+        f"UCS-2 SMS: {written} of {len(sizes)} as written, {sent} as sent "
+        f'(sms_transliterate = "{transliteration}")'
+    )
 
 
 def preview(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,6 +23,9 @@ from notifier.errors import NotifierError
 from notifier.vocabulary import Kind
 
 ChannelName = Literal["whatsapp", "sms", "email"]
+# How an SMS body is brought into GSM-7 before it is sent (`messages/transliteration.py`):
+# "accents" does what "lookalikes" does and more.
+SmsTransliteration = Literal["off", "lookalikes", "accents"]
 
 
 class PolicyError(NotifierError):
@@ -209,7 +212,11 @@ class Policy(Section):
 
     channel_order: list[ChannelName] = ["whatsapp", "sms", "email"]
     channels_by_kind: dict[Kind, list[ChannelName]] = {}
-    sms_max_segments: Annotated[int, Field(ge=1, le=10)] = 3
+    sms_max_segments: Annotated[int, Field(ge=1, le=10)] = 3  # counted on the SMS as sent
+    # At send time: "lookalikes" turns curly quotes, dashes, ellipses and no-break spaces into
+    # their GSM-7 forms; "accents" also drops the accents GSM-7 lacks (á → a, é and ñ stay);
+    # "off" sends the SMS as the template wrote it.
+    sms_transliterate: SmsTransliteration = "lookalikes"
     # Kinds that also go by email (a written record) when the chat message went elsewhere.
     email_copy: list[Kind] = []
     whatsapp_templates: dict[Kind, WhatsAppTemplate] = {}

@@ -64,8 +64,9 @@ def _preview(runtime: Runtime, ask: PreviewRequest) -> dict[str, Any]:
     try:
         facts = facts_for_preview(parse_event(ask.event), ask.kind)
         shown = edit.preview(
-            runtime.renderer, ask.locale, ask.kind, ask.filename, ask.source, facts
-        )
+            runtime.renderer, ask.locale, ask.kind, ask.filename, ask.source, facts,
+            runtime.policy.sms_transliterate,
+        )  # fmt: skip
     except InvalidEvent as exc:
         return {"ok": False, "error": f"sample event: {exc}"}
     except (TemplateError, ValueError) as exc:
@@ -154,8 +155,9 @@ def _save(runtime: Runtime, where: _Where, source: str) -> Response:
     """Save an edit that renders for every sample; else show the editor with the problems."""
     locale, kind, filename, _ = where
     _template_path(runtime, locale, kind, filename)
-    budget = runtime.policy.sms_max_segments
-    problems = edit.check_candidate(runtime.renderer, locale, kind, filename, source, budget)
+    problems = edit.check_candidate(
+        runtime.renderer, locale, kind, filename, source, runtime.policy
+    )
     if problems:
         return _editor(where, source, problems=problems, status=422)
     edit.save(runtime.renderer.templates_dir, locale, kind, filename, source)

@@ -1,4 +1,9 @@
-"""`notifier templates check` and `preview`: render every template before a customer sees it."""
+"""`notifier templates check` and `preview`: render every template before a customer sees it.
+
+Each SMS is counted twice: as the template wrote it (with the characters that make it UCS-2,
+and what it would take in GSM-7), and as it is sent, after the policy's `sms_transliterate`.
+The segment budget applies to the SMS as sent.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from notifier.decide.playbook import IMMEDIATE_KIND
+from notifier.decide.policy import Policy, SmsTransliteration
 from notifier.errors import TemplateError
 from notifier.messages.rendering import EMAIL_FILES, Renderer
 from notifier.messages.samples import sample_facts
-from notifier.messages.segments import count_segments
+from notifier.messages.segments import SegmentCount, count_segments
+from notifier.messages.transliteration import EncodingReport, explain_encoding, transliterate
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 
 CHANNEL_FILES = {"sms": ("sms.txt",), "whatsapp": ("whatsapp.txt",), "email": EMAIL_FILES}
 SAMPLE_TIMEZONE = "America/Mexico_City"
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    """An SMS of the check: as the template wrote it, and as it is sent."""
+
+    written: EncodingReport
+    sent: SegmentCount
+    transliteration: SmsTransliteration
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,7 @@ class CheckLine:
     sample: str
     error: str | None = None
     detail: str = ""
+    sms: SmsSize | None = None
 
     def __str__(self) -> str:
         where = f"{self.locale}/{self.kind}/{self.channel} [{self.sample}]"
@@ -49,13 +66,14 @@ def kinds_with_templates(templates_dir: Path) -> list[str]:
     return sorted(found | {str(kind) for kind in IMMEDIATE_KIND.values()})
 
 
-def check_templates(renderer: Renderer, sms_max_segments: int) -> Iterator[CheckLine]:
-    """Render kind x channel x locale x sample; yield a line for each, failing ones marked."""
+def check_templates(renderer: Renderer, policy: Policy) -> Iterator[CheckLine]:
+    """Render kind x channel x locale x sample; yield a line for each, failing ones marked.
+    SMS are measured as sent with the policy's transliteration, against its budget."""
     root = renderer.templates_dir
     for locale in shipped_locales(root):
         for kind in kinds_with_templates(root):
             for channel in CHANNEL_FILES:
-                yield from _check_one(renderer, locale, kind, channel, sms_max_segments)
+                yield from _check_one(renderer, locale, kind, channel, policy)
 
 
 def _missing_files(root: Path, locale: str, kind: str, channel: str) -> list[str]:
@@ -63,14 +81,14 @@ def _missing_files(root: Path, locale: str, kind: str, channel: str) -> list[str
 
 
 def _check_one(
-    renderer: Renderer, locale: str, kind: str, channel: str, budget: int
+    renderer: Renderer, locale: str, kind: str, channel: str, policy: Policy
 ) -> Iterator[CheckLine]:
     missing = _missing_files(renderer.templates_dir, locale, kind, channel)
     if missing:
         yield CheckLine(locale, kind, channel, "-", f"missing {', '.join(missing)}")
         return
     for sample, facts in sample_facts(kind).items():
-        yield _render_line(renderer, locale, kind, channel, sample, facts, budget)
+        yield _render_line(renderer, locale, kind, channel, sample, facts, policy)
 
 
 def _render_line(
@@ -80,7 +98,7 @@ def _render_line(
     channel: str,
     sample: str,
     facts: dict[str, Any],
-    budget: int,
+    policy: Policy,
 ) -> CheckLine:
     view = template_view(facts, Kind(kind), locale, SAMPLE_TIMEZONE)
     try:
@@ -89,8 +107,41 @@ def _render_line(
         return CheckLine(locale, kind, channel, sample, str(exc))
     if channel != "sms":
         return CheckLine(locale, kind, channel, sample, detail=f"{len(rendered.text)} chars")
-    count = count_segments(rendered.text)
-    detail = f"{count.segments} segment(s), {count.encoding}, {count.units} units"
-    if count.segments > budget:
-        return CheckLine(locale, kind, channel, sample, f"{detail}: over the budget of {budget}")
-    return CheckLine(locale, kind, channel, sample, detail=detail)
+    sms = measure_sms(rendered.text, policy)
+    detail = describe_sms(sms)
+    budget = policy.sms_max_segments
+    if sms.sent.segments > budget:
+        error = f"{detail}: over the budget of {budget}"
+        return CheckLine(locale, kind, channel, sample, error, sms=sms)
+    return CheckLine(locale, kind, channel, sample, detail=detail, sms=sms)
+
+
+def measure_sms(text: str, policy: Policy) -> SmsSize:
+    """An SMS as written and as sent with the policy's transliteration."""
+    sent = transliterate(text, policy.sms_transliterate)
+    return SmsSize(explain_encoding(text), count_segments(sent), policy.sms_transliterate)
+
+
+def describe_sms(sms: SmsSize) -> str:
+    """'written: 2 segment(s), UCS-2, 98 units, UCS-2 because of 'í' 'ó', 1 segment(s) in
+    GSM-7; sent (lookalikes): 2 segment(s), UCS-2, 98 units'."""
+    written = f"written: {_size(sms.written.count)}{_why_ucs2(sms.written)}"
+    return f"{written}; sent ({sms.transliteration}): {_size(sms.sent)}"
+
+
+def _size(count: SegmentCount) -> str:
+    return f"{count.segments} segment(s), {count.encoding}, {count.units} units"
+
+
+def _why_ucs2(report: EncodingReport) -> str:
+    if not report.culprits:
+        return ""
+    because = f", UCS-2 because of {_quoted(report.culprits)}"
+    if report.gsm7 is None:
+        return f"{because}, no GSM-7 form for {_quoted(report.no_gsm7_form)}"
+    return f"{because}, {report.gsm7.segments} segment(s) in GSM-7"
+
+
+def _quoted(characters: tuple[str, ...]) -> str:
+    """Characters a reader can tell apart, the invisible ones too: 'í' 'ó' '\\xa0'."""
+    return " ".join(repr(character) for character in characters)

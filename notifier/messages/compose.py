@@ -3,6 +3,10 @@
 WhatsApp outside the customer's 24-hour window may only carry an approved template (ContentSid
 and its variables, from the policy); without one for the kind and locale, WhatsApp cannot carry
 the message and the next channel is tried.
+
+An SMS body is brought into GSM-7 as far as the policy's `sms_transliterate` allows (curly
+quotes, no-break spaces, and the accents GSM-7 lacks when the shop chose so), so that it takes
+the segments of a GSM-7 text; WhatsApp and email carry the text as written.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.channels.base import OutboundMessage
-from notifier.decide.policy import WhatsAppTemplate
+from notifier.decide.policy import Policy, WhatsAppTemplate
 from notifier.decide.routing import Route
 from notifier.errors import TemplateError
-from notifier.messages.rendering import Renderer, locale_chain
+from notifier.messages.rendering import Rendered, Renderer, locale_chain
+from notifier.messages.transliteration import transliterate
 from notifier.messages.views import template_view
 from notifier.vocabulary import Channel, Kind
 
@@ -35,24 +40,24 @@ class Draft:
     unsubscribe_url: str | None = None
 
 
-def compose(
-    renderer: Renderer, templates: WhatsAppTemplates, draft: Draft, route: Route
-) -> OutboundMessage:
-    """The message for this route, rendered with the policy's approved WhatsApp `templates`
-    where only those may go; raises TemplateError when it cannot be."""
+def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> OutboundMessage:
+    """The message for this route, rendered with the policy's approved WhatsApp templates
+    where only those may go and its SMS transliteration; raises TemplateError when it cannot
+    be."""
     view = template_view(draft.context, draft.kind, draft.locale, draft.timezone)
     if route.template_channel is Channel.EMAIL and draft.unsubscribe_url:
         view["unsubscribe_url"] = draft.unsubscribe_url
     rendered = renderer.render(draft.kind, route.template_channel, view)
     content_sid, variables = None, None
     if route.channel is Channel.WHATSAPP and not draft.whatsapp_window_open:
+        templates = policy.whatsapp_templates
         content_sid, variables = _approved_template(renderer, templates, draft, view)
     return OutboundMessage(
         notification_id=draft.notification_id,
         kind=draft.kind,
         channel=route.template_channel,
         to=route.recipient,
-        body=rendered.text,
+        body=_body(rendered, route, policy),
         subject=rendered.subject,
         html=rendered.html,
         marketing=draft.kind.is_marketing,
@@ -61,6 +66,13 @@ def compose(
         content_variables=variables,
         locale=draft.locale,
     )
+
+
+def _body(rendered: Rendered, route: Route, policy: Policy) -> str:
+    """The text as sent: an SMS (or the console standing in for one) transliterated."""
+    if route.template_channel is Channel.SMS:
+        return transliterate(rendered.text, policy.sms_transliterate)
+    return rendered.text
 
 
 def _approved_template(

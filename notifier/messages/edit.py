@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from notifier.decide.policy import Policy, SmsTransliteration
 from notifier.errors import TemplateError
 from notifier.messages.rendering import Renderer
 from notifier.messages.samples import sample_facts
 from notifier.messages.segments import count_segments
+from notifier.messages.transliteration import transliterate
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 
@@ -24,7 +26,8 @@ HISTORY = "_history"
 
 @dataclass(frozen=True)
 class Preview:
-    """A rendered candidate: the text, and for SMS its segments and encoding."""
+    """A rendered candidate: the text, and for SMS its segments and encoding as sent (after
+    the policy's transliteration)."""
 
     text: str
     segments: int | None = None
@@ -40,7 +43,13 @@ def template_path(root: Path, locale: str, kind: str, filename: str) -> Path:
 
 
 def preview(
-    renderer: Renderer, locale: str, kind: str, filename: str, source: str, facts: dict[str, Any]
+    renderer: Renderer,
+    locale: str,
+    kind: str,
+    filename: str,
+    source: str,
+    facts: dict[str, Any],
+    transliteration: SmsTransliteration,
 ) -> Preview:
     """Render a candidate against one set of facts; raises TemplateError naming the problem."""
     view = template_view(facts, Kind(kind), locale, "America/Mexico_City")
@@ -48,18 +57,20 @@ def preview(
     if filename != "sms.txt":
         return Preview(text)
     text = renderer.shop.signed_sms(text)
-    count = count_segments(text)
+    count = count_segments(transliterate(text, transliteration))
     return Preview(text, count.segments, count.encoding)
 
 
 def check_candidate(
-    renderer: Renderer, locale: str, kind: str, filename: str, source: str, budget: int
+    renderer: Renderer, locale: str, kind: str, filename: str, source: str, policy: Policy
 ) -> list[str]:
-    """Every problem the candidate has against every sample (empty when it may be saved)."""
+    """Every problem the candidate has against every sample (empty when it may be saved);
+    an SMS is held to the policy's budget as sent."""
     problems = []
+    budget, transliteration = policy.sms_max_segments, policy.sms_transliterate
     for name, facts in sample_facts(kind).items():
         try:
-            shown = preview(renderer, locale, kind, filename, source, facts)
+            shown = preview(renderer, locale, kind, filename, source, facts, transliteration)
         except TemplateError as exc:
             problems.append(f"sample {name}: {exc}")
             continue

@@ -95,13 +95,20 @@ def locale_chain(locale: str, default_locale: str) -> list[str]:
     return chain
 
 
+def _plain_spaces(text: str) -> str:
+    """CLDR's no-break and narrow no-break spaces as plain ones: either would make a whole
+    SMS UCS-2 ("R$\u00a01.299,00")."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 @jinja2.pass_context
 def _money(ctx: jinja2.runtime.Context, amount: Any, currency: str | None = None) -> str:
+    """An amount in the customer's locale ("R$ 1.299,00"), with plain spaces only."""
     value = Decimal(str(amount))
     locale = ctx["locale_obj"]
     if not currency:
-        return format_decimal_plain(value, locale)
-    return format_currency(value, currency, locale=locale)
+        return _plain_spaces(format_decimal_plain(value, locale))
+    return _plain_spaces(format_currency(value, currency, locale=locale))
 
 
 def format_decimal_plain(value: Decimal, locale: Locale) -> str:
@@ -122,13 +129,13 @@ def _datetime(ctx: jinja2.runtime.Context, value: datetime) -> str:
 
 @jinja2.pass_context
 def _day_time(ctx: jinja2.runtime.Context, value: datetime) -> str:
-    """A weekday, day, month and time, short: "mar 1 de dic 10:00 a.m." (a deadline). Plain
-    spaces only: CLDR's narrow no-break space would make a whole SMS UCS-2."""
+    """A weekday, day, month and time, short: "mar 1 de dic 10:00 a.m." (a deadline), with
+    plain spaces only."""
     local = value.astimezone(ZoneInfo(ctx["timezone"]))
     locale = ctx["locale_obj"]
     day = format_skeleton("MMMEd", local, locale=locale)
     text = f"{day} {format_time(local, 'short', locale=locale)}"
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
+    return _plain_spaces(text)
 
 
 @jinja2.pass_context

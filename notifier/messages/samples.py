@@ -1,4 +1,6 @@
-"""Sample facts that every template must render: a complete order and a bare one."""
+"""Sample facts that every template must render: a complete order and a bare one, and the
+complete one for customers whose names carry accents (an SMS that greets "Conceição" is UCS-2
+however plain the template is)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,12 @@ from notifier.decide import payments
 from notifier.decide.facts import snapshot
 
 FULL_CUSTOMER = {"id": "cus-100", "name": "Ana Pérez"}
+# Real customers' names: Á, ç and ã are not GSM-7 (ñ and é are).
+ACCENTED_NAMES = {
+    "José Ángel": "José Ángel Núñez",
+    "Conceição": "Conceição Araújo",
+    "Iñaki": "Iñaki Goñi",
+}
 FULL_ORDER: dict[str, Any] = {
     "id": "ord-5001",
     "number": "MX-5001",
@@ -132,7 +140,20 @@ def _special(kind: str) -> dict[str, dict[str, Any]] | None:
 
 def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
     """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs
-    (payment kinds also have one sample per kind of voucher)."""
+    (payment kinds also have one sample per kind of voucher), and `full` again for each of
+    `ACCENTED_NAMES`."""
+    samples = _samples_of(kind)
+    renamed = {label: _named(samples["full"], name) for label, name in ACCENTED_NAMES.items()}
+    return samples | renamed
+
+
+def _named(facts: dict[str, Any], name: str) -> dict[str, Any]:
+    """The same facts for a customer of another name."""
+    customer = snapshot({"id": facts["customer"]["id"], "name": name}, {}, {})["customer"]
+    return facts | {"customer": customer}
+
+
+def _samples_of(kind: str) -> dict[str, dict[str, Any]]:
     special = _special(kind)
     if special is not None:
         return special

@@ -73,7 +73,12 @@ class SegmentCount:
 
 def is_gsm7(text: str) -> bool:
     """Tell whether every character of ``text`` can be sent in the GSM-7 alphabet."""
-    return all(_is_gsm7_character(character) for character in text)
+    return all(is_gsm7_character(character) for character in text)
+
+
+def is_gsm7_character(character: str) -> bool:
+    """Tell whether one character is in the GSM-7 default alphabet or its extension table."""
+    return character in GSM7_BASIC_CHARACTERS or character in GSM7_EXTENSION_CHARACTERS
 
 
 def count_segments(text: str) -> SegmentCount:
@@ -92,6 +97,12 @@ def count_segments(text: str) -> SegmentCount:
     )
 
 
+def ucs2_culprits(text: str) -> tuple[str, ...]:
+    """The characters that force ``text`` into UCS-2: each one once, in order of first
+    appearance. Empty for a GSM-7 text."""
+    return tuple(dict.fromkeys(c for c in text if not is_gsm7_character(c)))
+
+
 def part_units(text: str) -> tuple[int, ...]:
     """Return the units (septets or UTF-16 units) used by each part of ``text``, in order.
 
@@ -99,10 +110,6 @@ def part_units(text: str) -> tuple[int, ...]:
     """
     encoding = _encoding_for(text)
     return tuple(_pack_into_parts(_character_costs(text, encoding), _CAPACITY[encoding]))
-
-
-def _is_gsm7_character(character: str) -> bool:
-    return character in GSM7_BASIC_CHARACTERS or character in GSM7_EXTENSION_CHARACTERS
 
 
 def _encoding_for(text: str) -> Encoding:

@@ -256,7 +256,7 @@ def _route(runtime: Parts, job: Job, history: list[dict[str, Any]]) -> Route | S
 def _send(
     runtime: Parts, job: Job, route: Route, history: list[dict[str, Any]], opted_out: list[str]
 ) -> Outcome:
-    message = compose(runtime.renderer, runtime.policy.whatsapp_templates, job.draft, route)
+    message = compose(runtime.renderer, runtime.policy, job.draft, route)
     try:
         _wait_for_a_slot(runtime, route.channel)
     except NoSlotSoon as exc:  # back to the queue until the slot: the rate is never exceeded

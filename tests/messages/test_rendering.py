@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from notifier.decide.facts import snapshot
+from notifier.decide.policy import Policy
 from notifier.errors import TemplateError
 from notifier.messages.check import check_templates
 from notifier.messages.rendering import Renderer, locale_chain
 from notifier.messages.samples import sample_facts
+from notifier.messages.segments import count_segments
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES
@@ -48,13 +50,32 @@ def test_unknown_locale_falls_back_to_the_default_locale() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "money"),
-    [("es-MX", "$1,299.00"), ("en-US", "MX$1,299.00"), ("pt-BR", "MX$\xa01.299,00")],
+    [("es-MX", "$1,299.00"), ("en-US", "MX$1,299.00"), ("pt-BR", "MX$ 1.299,00")],
 )
 def test_money_is_formatted_for_the_customer_locale(locale: str, money: str) -> None:
     rendered = Renderer(TEMPLATES, "es-MX").render(
         "order_confirmed", "email", view(locale, kind=Kind.ORDER_CONFIRMED)
     )
     assert money in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "source", "expected"),
+    [
+        ("pt-BR", "{{ order.total | money('BRL') }}", "R$ 1.299,00"),
+        ("es-ES", "{{ order.total | money('EUR') }}", "1.299,00 €"),
+        ("fr-FR", "{{ order.total | money }}", "1 299,00"),  # babel groups with U+202F here
+    ],
+)
+def test_money_has_plain_spaces_so_an_sms_stays_gsm7(
+    tmp_path: Path, locale: str, source: str, expected: str
+) -> None:
+    write(tmp_path, f"{locale}/order_confirmed/sms.txt", source)
+    rendered = Renderer(tmp_path, locale).render(
+        "order_confirmed", "sms", view(locale, kind=Kind.ORDER_CONFIRMED)
+    )
+    assert rendered.text == expected
+    assert count_segments(rendered.text).encoding == "GSM-7"
 
 
 def test_dates_are_shown_in_the_customer_time_zone(tmp_path: Path) -> None:
@@ -94,7 +115,7 @@ def test_missing_template_names_kind_and_locale(tmp_path: Path) -> None:
 
 
 def test_every_shipped_template_renders_within_the_sms_budget() -> None:
-    lines = list(check_templates(Renderer(TEMPLATES, "es-MX"), sms_max_segments=3))
+    lines = list(check_templates(Renderer(TEMPLATES, "es-MX"), Policy(sms_max_segments=3)))
     failures = [str(line) for line in lines if line.error]
     assert failures == []
     combos = {(line.locale, line.kind, line.channel) for line in lines}
@@ -107,7 +128,11 @@ def test_check_reports_a_broken_template_and_an_sms_over_budget(tmp_path: Path) 
         write(tmp_path, f"es/{kind}/whatsapp.txt", "{{ order.number ")
         for name in ("email.subject.txt", "email.txt", "email.html"):
             write(tmp_path, f"es/{kind}/{name}", "{{ order.number }}")
-    errors = [line for line in check_templates(Renderer(tmp_path, "es"), 3) if line.error]
+    errors = [
+        line
+        for line in check_templates(Renderer(tmp_path, "es"), Policy(sms_max_segments=3))
+        if line.error
+    ]
     by_channel = {(line.kind, line.channel): line.error or "" for line in errors}
     assert "over the budget" in by_channel[("order_confirmed", "sms")]
     assert "TemplateSyntaxError" in by_channel[("order_confirmed", "whatsapp")]
@@ -120,6 +145,7 @@ def test_the_example_policy_file_loads() -> None:
 
     policy = load_policy(ROOT / "notifier.example.toml")
     assert policy.channels_for("order_delivered") == ["whatsapp", "email", "sms"]
+    assert policy.sms_transliterate == "lookalikes"
     assert policy.whatsapp_templates[Kind.ORDER_SHIPPED].content_sid["pt-BR"].startswith("HX")
 
 
