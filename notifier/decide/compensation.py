@@ -58,19 +58,34 @@ def terms_of(order_id: str, tier: int, policy: CompensationPolicy) -> dict[str, 
     }
 
 
+def cancel_offered(made: Made, policy: CompensationPolicy) -> bool:
+    """Whether the notice offers to cancel with a full refund: as the policy's tier says now
+    (an offer stored under older rules gets today's choice), else as it was stored."""
+    if 1 <= made.tier <= len(policy.tiers):
+        return policy.tiers[made.tier - 1].cancel_option
+    return made.cancel_offer
+
+
 def offer_view(
-    made: Made, order_id: str, order_number: str, policy: CompensationPolicy
+    made: Made, order_id: str, details: dict[str, Any], policy: CompensationPolicy
 ) -> dict[str, Any]:
-    """The offer as a message shows it, with the cancel link when the tier has one."""
+    """The offer as a message shows it: the coupon, and the choice to cancel with an immediate
+    full refund of the order's total (with the policy's link when there is one; else the
+    customer answers the message)."""
+    offered = cancel_offered(made, policy)
+    number = details.get("number") or order_id
     cancel_url = None
-    if made.cancel_offer and policy.cancel_url:
+    if offered and policy.cancel_url:
         cancel_url = policy.cancel_url.format(
-            order_id=order_id, order_number=order_number, coupon_code=made.code
+            order_id=order_id, order_number=number, coupon_code=made.code
         )
     return {
         "tier": made.tier,
         "coupon_code": made.code,
         "percent_off": made.percent_off,
         "free_shipping": made.free_shipping,
+        "cancel_offered": offered,
         "cancel_url": cancel_url,
+        "refund_amount": details.get("total"),
+        "currency": details.get("currency"),
     }

@@ -94,18 +94,20 @@ class FrequencyCap(Section):
 
 
 class Tier(Section):
-    """An offer for orders at least `min_days_late` late."""
+    """An offer for orders at least `min_days_late` late. A delay leaves the customer both
+    choices unless the tier says otherwise: wait with the offer, or cancel with an immediate
+    full refund (`cancel_option`)."""
 
     min_days_late: Annotated[int, Field(ge=0)]
     percent_off: Annotated[int, Field(ge=0, le=100)] | None = None
     free_shipping: bool = False
-    cancel_option: bool = False
+    cancel_option: bool = True
 
 
 DEFAULT_TIERS = [
     Tier(min_days_late=1, percent_off=10),
     Tier(min_days_late=2, percent_off=10, free_shipping=True),
-    Tier(min_days_late=4, percent_off=20, cancel_option=True),
+    Tier(min_days_late=4, percent_off=20),
 ]
 
 

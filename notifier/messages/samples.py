@@ -61,7 +61,10 @@ FULL_OFFER = {
     "coupon_code": "PERDON-7K2Q9XH4PD",
     "percent_off": 20,
     "free_shipping": True,
+    "cancel_offered": True,
     "cancel_url": "https://shop.example.com/orders/MX-5001/cancel?coupon=PERDON-7K2Q9XH4PD",
+    "refund_amount": "1299.00",
+    "currency": "MXN",
 }
 FULL_CART = {
     "id": "cart-77",
@@ -72,7 +75,8 @@ FULL_CART = {
 }
 BARE_DELAY = dict.fromkeys(FULL_DELAY) | {"reason": "stalled"}
 BARE_OFFER = {"tier": 1, "coupon_code": "PERDON-2", "percent_off": None,
-              "free_shipping": False, "cancel_url": None}  # fmt: skip
+              "free_shipping": False, "cancel_offered": True, "cancel_url": None,
+              "refund_amount": None, "currency": None}  # fmt: skip
 BARE_CART: dict[str, Any] = {
     "id": "cart-1",
     "items": [],

@@ -37,6 +37,16 @@ def _typed_cart(cart: dict[str, Any] | None) -> dict[str, Any] | None:
     return typed
 
 
+def _typed_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The offer, with the keys newer rules added filled in for one stored before them (its
+    cancel choice was offered exactly when it had a link)."""
+    if offer is None:
+        return None
+    older = {"cancel_offered": bool(offer.get("cancel_url")), "refund_amount": None,
+             "currency": None}  # fmt: skip
+    return _typed_dict(older | offer)
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
@@ -47,7 +57,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "payment": _typed_dict(payment) if payment else None,
         "handoff": _typed_dict(handoff) if handoff else None,
         "winback": facts.get("winback"),
-        "offer": facts.get("offer"),
+        "offer": _typed_offer(facts.get("offer")),
         "cart": _typed_cart(facts.get("cart")),
         "incentive": facts.get("incentive"),
         "review_url": facts.get("review_url"),

@@ -119,8 +119,7 @@ def offer_for(
         session.execute(insert_ignoring_conflicts(session, Compensation).values(**values))
         best = _best(session, order.id)
     assert best is not None
-    number = (order.details or {}).get("number") or order.id
-    return compensation.offer_view(best, order.id, number, policy)
+    return compensation.offer_view(best, order.id, order.details or {}, policy)
 
 
 def _best(session: Session, order_id: str) -> Compensation | None:
