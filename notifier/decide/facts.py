@@ -78,6 +78,24 @@ def _first(name: str) -> str:
     return words[0] if words else ""
 
 
+@dataclass(frozen=True)
+class Reader:
+    """How a customer reads us: their locale and time zone, each the settings' default
+    (NOTIFIER_DEFAULT_LOCALE / _TIMEZONE) where they gave none. Coupon prefixes follow the
+    language; payment reminders keep to the quiet hours of the zone."""
+
+    locale: str
+    timezone: str
+
+    def of(self, locale: str | None, timezone: str | None) -> Reader:
+        """A customer's reading, these defaults filling what they did not give."""
+        return Reader(locale or self.locale, timezone or self.timezone)
+
+
+# The settings' own defaults, for callers that have no settings (tests, previews).
+DEFAULT_READER = Reader("es-MX", "America/Mexico_City")
+
+
 class OrderLike(Protocol):
     """What decisions read of an order (the store's row is one); they never write it."""
 

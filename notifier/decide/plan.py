@@ -58,7 +58,7 @@ def _fresh(
     if decision.new_status is not None:
         merged = replace(merged, status=decision.new_status, status_at=event.occurred_at)
     merged = replace(merged, last_scan_at=watch.last_scan(merged, event))
-    messages = [Message(p, kind_extras(p.kind, event, merged, policy)) for p in decision.plans]
+    messages = [Message(p, kind_extras(p, event, merged, policy)) for p in decision.plans]
     vip_note = None
     signal = watch.signal_from_event(merged, event)
     if signal is not None:
@@ -91,7 +91,7 @@ def _customer_changes(
 
 def _without_order(event: EventIn, now: datetime, policy: Policy) -> Plan:
     decision = playbook.decide(playbook.OrderState(), event, now, policy)
-    messages = [Message(p, kind_extras(p.kind, event, None, policy)) for p in decision.plans]
+    messages = [Message(p, kind_extras(p, event, None, policy)) for p in decision.plans]
     return Plan(stale=False, messages=messages, cancels=decision.cancels)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from notifier.contract.events import EventIn
 from notifier.decide import payments
+from notifier.decide.compensation import incentive_view
 from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
 from notifier.decide.policy import Policy
@@ -32,14 +33,16 @@ def customer_facts(customer: CustomerLike | None) -> dict[str, Any]:
 
 
 def kind_extras(
-    kind: Kind, event: EventIn, order: OrderLike | None, policy: Policy
+    plan: Plan, event: EventIn, order: OrderLike | None, policy: Policy
 ) -> dict[str, Any]:
-    """The facts a kind needs beyond the order: the cart, its incentive, the review link, the
-    payment voucher."""
+    """The facts a kind needs beyond the order: the cart, its incentive (valid from the
+    reminder's time), the review link, the payment voucher."""
+    kind = plan.kind
     if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
         cart = event.cart.model_dump(mode="json", exclude_none=True)
         incentive = policy.cart_incentive if kind is Kind.CART_REMINDER_2 else None
-        return {"cart": cart, "incentive": incentive.model_dump() if incentive else None}
+        offered = incentive_view(incentive, plan.due_at, event.cart.currency)
+        return {"cart": cart, "incentive": offered}
     if kind is Kind.REVIEW_REQUEST and order is not None:
         return {"review_url": review_url(order, policy)}
     if kind in payments.PAYMENT_KINDS:

@@ -65,6 +65,8 @@ FULL_OFFER = {
     "cancel_url": "https://shop.example.com/orders/MX-5001/cancel?coupon=PERDON-7K2Q9XH4PD",
     "refund_amount": "1299.00",
     "currency": "MXN",
+    "expires_at": "2026-12-13T12:00:00-06:00",
+    "min_purchase": "500.00",
 }
 FULL_CART = {
     "id": "cart-77",
@@ -76,7 +78,8 @@ FULL_CART = {
 BARE_DELAY = dict.fromkeys(FULL_DELAY) | {"reason": "stalled"}
 BARE_OFFER = {"tier": 1, "coupon_code": "PERDON-2", "percent_off": None,
               "free_shipping": False, "cancel_offered": True, "cancel_url": None,
-              "refund_amount": None, "currency": None}  # fmt: skip
+              "refund_amount": None, "currency": None,
+              "expires_at": "2026-12-13T12:00:00-06:00", "min_purchase": None}  # fmt: skip
 BARE_CART: dict[str, Any] = {
     "id": "cart-1",
     "items": [],
@@ -106,7 +109,9 @@ HANDOFFS = {
     "full": {"in_hours": True, "reply_by": "2026-11-10T11:00:00-06:00", "response_seconds": 3600},
     "bare": {"in_hours": False, "reply_by": "2026-11-11T10:00:00-06:00", "response_seconds": 5400},
 }
-WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15"}
+WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15",
+                     "expires_at": "2026-12-10T10:00:00-06:00", "min_purchase": "800.00",
+                     "currency": "MXN"}  # fmt: skip
 
 
 def _special(kind: str) -> dict[str, dict[str, Any]] | None:
@@ -141,7 +146,9 @@ def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
     if special is not None:
         return special
     if kind in CART_KINDS:
-        incentive = {"percent_off": 10, "coupon_code": "VUELVE10"}
+        incentive = {"percent_off": 10, "coupon_code": "VUELVE10",
+                     "expires_at": "2026-11-13T10:00:00-06:00", "min_purchase": None,
+                     "currency": "MXN"}  # fmt: skip
         return {
             "full": snapshot(FULL_CUSTOMER, {}, {}, cart=FULL_CART, incentive=incentive),
             "bare": snapshot({"id": "cus-1"}, {}, {}, cart=BARE_CART),

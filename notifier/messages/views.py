@@ -9,7 +9,7 @@ from typing import Any
 
 from notifier.messages.rendering import babel_locale
 
-MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
+MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price", "min_purchase"})
 TIME_KEYS = frozenset(
     {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by"}
 )
@@ -37,14 +37,21 @@ def _typed_cart(cart: dict[str, Any] | None) -> dict[str, Any] | None:
     return typed
 
 
+COUPON_TERMS = {"expires_at": None, "min_purchase": None, "currency": None}
+
+
 def _typed_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
     """The offer, with the keys newer rules added filled in for one stored before them (its
-    cancel choice was offered exactly when it had a link)."""
+    cancel choice was offered exactly when it had a link; no terms were stated)."""
     if offer is None:
         return None
-    older = {"cancel_offered": bool(offer.get("cancel_url")), "refund_amount": None,
-             "currency": None}  # fmt: skip
+    older = COUPON_TERMS | {"cancel_offered": bool(offer.get("cancel_url")), "refund_amount": None}
     return _typed_dict(older | offer)
+
+
+def _typed_incentive(incentive: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A cart or win-back incentive, its terms typed (none for one stored before them)."""
+    return None if incentive is None else _typed_dict(COUPON_TERMS | incentive)
 
 
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
@@ -59,7 +66,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "winback": facts.get("winback"),
         "offer": _typed_offer(facts.get("offer")),
         "cart": _typed_cart(facts.get("cart")),
-        "incentive": facts.get("incentive"),
+        "incentive": _typed_incentive(facts.get("incentive")),
         "review_url": facts.get("review_url"),
         "customer": facts["customer"],
         "order": order,

@@ -107,15 +107,17 @@ def orders_due_for_check(session: Session, now: datetime, limit: int) -> list[Or
 
 
 def offer_for(
-    session: Session, order: Order, tier: int, policy: CompensationPolicy
-) -> dict[str, Any] | None:
+    session: Session, order: Order, tier: int, policy: CompensationPolicy, locale: str,
+    now: datetime,
+) -> dict[str, Any] | None:  # fmt: skip
     """The order's offer for this tier, as a message shows it: the one already made if as
-    high, else a new one (a concurrent one for the same tier wins quietly). None for tier 0."""
+    high, else a new one issued now, its code in the customer's language (a concurrent one for
+    the same tier wins quietly). None for tier 0."""
     if tier <= 0:
         return None
     best = _best(session, order.id)
     if compensation.needs_new(best.tier if best else None, tier):
-        values = compensation.terms_of(order.id, tier, policy)
+        values = compensation.terms_of(order.id, tier, policy, locale, now)
         session.execute(insert_ignoring_conflicts(session, Compensation).values(**values))
         best = _best(session, order.id)
     assert best is not None

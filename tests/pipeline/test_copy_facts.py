@@ -5,13 +5,14 @@ state their terms, and payment reminders at decent hours."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import notifier
+from notifier.decide.policy import Incentive, Winback
 from notifier.store.db import session_scope
 from notifier.store.models import Notification
 from notifier.store.timeline import message_records
@@ -79,3 +80,53 @@ def test_a_one_day_delay_offers_both_choices_with_the_orders_total(
     assert offer["tier"] == 1
     assert (offer["cancel_offered"], offer["cancel_url"]) == (True, None)
     assert (offer["refund_amount"], offer["currency"]) == ("1299.00", "MXN")
+
+
+def test_a_brazilian_customers_coupon_says_sorry_in_portuguese_and_states_its_expiry(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed, shipped = example("order_placed"), example("order_shipped")
+    placed["customer"]["locale"] = shipped["customer"]["locale"] = "pt-BR"
+    publish_at(shop, clock, at(10, 15), placed)
+    publish_at(shop, clock, at(11, 11), shipped)
+    publish_at(shop, clock, at(13, 4), eta_update("evt-eta-1", "2026-11-16T18:00:00-06:00"))
+    [notice] = messages(shop, "delay_notice")
+    offer = facts(shop, notice)["offer"]
+    assert offer["coupon_code"].startswith("DESCULPA-") and "PERDON" not in notice["body"]
+    issued = at(13, 4)  # the simulated clock, not the machine's
+    assert datetime.fromisoformat(offer["expires_at"]) == issued + timedelta(days=30)
+    assert offer["min_purchase"] is None
+
+
+def test_a_customer_without_a_locale_gets_the_default_locales_prefix(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed, shipped = example("order_placed"), example("order_shipped")
+    del placed["customer"]["locale"], shipped["customer"]["locale"]
+    publish_at(shop, clock, at(10, 15), placed)
+    publish_at(shop, clock, at(11, 11), shipped)
+    publish_at(shop, clock, at(13, 4), eta_update("evt-eta-1", "2026-11-16T18:00:00-06:00"))
+    [notice] = messages(shop, "delay_notice")
+    assert facts(shop, notice)["offer"]["coupon_code"].startswith("PERDON-")  # es-MX
+
+
+def test_a_winback_coupon_states_its_expiry_and_least_purchase_in_the_last_orders_currency(
+    shop: Runtime, clock: Clock
+) -> None:
+    incentive = Incentive.model_validate(
+        {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15", "valid_for": "14d",
+         "min_purchase": {"MXN": "800", "BRL": "150"}}
+    )  # fmt: skip
+    shop.policy = shop.policy.model_copy(update={"winback": Winback(incentive=incentive)})
+    placed = example("order_placed")
+    placed["customer"]["channels"] = ["sms"]
+    del placed["order"]["ship_by"]
+    publish_at(shop, clock, at(10, 10), placed)
+    publish_at(shop, clock, at(13, 10), example("shipment_delivered"))
+    later = at(10, 10) + timedelta(days=61)
+    tick_at(shop, clock, later)
+    [message] = [r for r in message_records(shop.db_url, customer_id="cus-100")
+                 if r["kind"] == "winback"]  # fmt: skip
+    offered = facts(shop, message)["incentive"]
+    assert datetime.fromisoformat(offered["expires_at"]) == later + timedelta(days=14)
+    assert (offered["min_purchase"], offered["currency"]) == ("800", "MXN")
