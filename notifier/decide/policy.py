@@ -295,6 +295,8 @@ class Policy(Section):
     support: Support = Support()
     # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
     review_url: str | None = None
+    # The shop's home page: where "order again" links go when the order has no page of its own.
+    shop_url: str | None = None
     # Messages per second per sender, shared by every worker process (through Redis).
     rate_limits: dict[str, Annotated[float, Field(gt=0)]] = {
         "sms": 10.0,

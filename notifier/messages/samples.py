@@ -113,6 +113,22 @@ WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15",
                      "expires_at": "2026-12-10T10:00:00-06:00", "min_purchase": "800.00",
                      "currency": "MXN"}  # fmt: skip
 
+CANCELED = {"reason": "customer_request", "after_delay": False, "unpaid": False,
+            "refund_amount": None, "currency": "MXN",
+            "order_again_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
+# The kinds' own facts beyond `full`'s: named variants the templates must render too, and
+# what `bare` carries (the planner always gives these kinds their facts).
+KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "order_canceled": {
+        "full": {"cancellation": CANCELED | {"after_delay": True, "refund_amount": "1299.00"}},
+        "customer_request": {"cancellation": CANCELED | {"refund_amount": "1299.00"}},
+        "payment_expired": {"cancellation": CANCELED | {"reason": "payment_expired",
+                                                         "unpaid": True}},
+        "bare": {"cancellation": dict.fromkeys(CANCELED) | {"after_delay": False,
+                                                            "unpaid": False}},
+    },
+}  # fmt: skip
+
 
 def _special(kind: str) -> dict[str, dict[str, Any]] | None:
     """The samples of kinds about a voucher, a conversation or a lapsed customer."""
@@ -158,12 +174,15 @@ def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
     bare_extras: dict[str, Any] = (
         {"delay": BARE_DELAY, "offer": BARE_OFFER} if kind == "delay_notice" else {}
     )
-    return {
-        "full": snapshot(
-            FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS, **full_extras
-        ),
-        "bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare_extras),
-    }
+    own = KIND_SAMPLES.get(kind, {})
+    variants = {name: own.get(name, {}) for name in own if name != "bare"} or {"full": {}}
+    samples = {
+        name: snapshot(FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS,
+                       **(full_extras | extras))
+        for name, extras in variants.items()
+    }  # fmt: skip
+    bare = bare_extras | own.get("bare", {})
+    return samples | {"bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare)}
 
 
 def facts_from_event(event: EventIn) -> dict[str, Any]:
@@ -191,6 +210,7 @@ def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
     the full sample, so every kind can be previewed against any event."""
     facts = facts_from_event(event)
     extras = sample_facts(kind)["full"]
-    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback")
+    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback",
+            "cancellation")  # fmt: skip
     payment = facts["payment"] if event.payment else extras["payment"]
     return facts | {key: extras[key] for key in keys} | {"payment": payment}

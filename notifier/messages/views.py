@@ -54,6 +54,18 @@ def _typed_incentive(incentive: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if incentive is None else _typed_dict(COUPON_TERMS | incentive)
 
 
+def _cancellation(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """What a cancellation means; for an `order_canceled` stored before these facts, what its
+    order said (no delay known, nothing known unpaid)."""
+    told = facts.get("cancellation")
+    if told is None and kind == "order_canceled":
+        order = facts["order"]
+        told = {"reason": order.get("cancel_reason"), "after_delay": False, "unpaid": False,
+                "refund_amount": order.get("refund_amount"), "currency": order.get("currency"),
+                "order_again_url": order.get("status_url")}  # fmt: skip
+    return None if told is None else _typed_dict(told)
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
@@ -68,6 +80,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "cart": _typed_cart(facts.get("cart")),
         "incentive": _typed_incentive(facts.get("incentive")),
         "review_url": facts.get("review_url"),
+        "cancellation": _cancellation(facts, kind),
         "customer": facts["customer"],
         "order": order,
         "shipment": _typed_dict(facts["shipment"]),

@@ -164,7 +164,8 @@ def apply_event(
     customer = orders.get_customer(session, order.customer_id)
     first_event_of_order = not order.details  # every event writes at least the order's id
     reader = _reader(defaults, customer)
-    plan = decide_event(order, customer, event, now, policy)
+    told = event.type == "order.canceled" and orders.told_of_delay(session, order.id)
+    plan = decide_event(order, customer, event, now, policy, delay_told=told)
     assert plan.order is not None
     orders.write_state(order, plan.order)
     if plan.stale:

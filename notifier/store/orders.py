@@ -15,12 +15,9 @@ from sqlalchemy.orm import Session
 from notifier.decide import compensation
 from notifier.decide.facts import OrderView
 from notifier.decide.policy import Compensation as CompensationPolicy
-from notifier.store.models import (
-    Compensation,
-    Customer,
-    Order,
-)
+from notifier.store.models import Compensation, Customer, Notification, Order
 from notifier.store.upserts import insert_ignoring_conflicts, upsert, upsert_locked
+from notifier.vocabulary import Kind, NotificationStatus
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -122,6 +119,19 @@ def offer_for(
         best = _best(session, order.id)
     assert best is not None
     return compensation.offer_view(best, order.id, order.details or {}, policy)
+
+
+TOLD = (NotificationStatus.SENDING, NotificationStatus.SENT, NotificationStatus.DELIVERED)
+
+
+def told_of_delay(session: Session, order_id: str) -> bool:
+    """True when a delay notice of ours went out (or is going out) for the order."""
+    query = select(Notification.id).where(
+        Notification.order_id == order_id,
+        Notification.kind == Kind.DELAY_NOTICE,
+        Notification.status.in_(TOLD),
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def _best(session: Session, order_id: str) -> Compensation | None:

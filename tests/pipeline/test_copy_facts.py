@@ -130,3 +130,53 @@ def test_a_winback_coupon_states_its_expiry_and_least_purchase_in_the_last_order
     offered = facts(shop, message)["incentive"]
     assert datetime.fromisoformat(offered["expires_at"]) == later + timedelta(days=14)
     assert (offered["min_purchase"], offered["currency"]) == ("800", "MXN")
+
+
+def test_a_cancellation_after_the_delay_notice_we_sent_says_the_refund_is_whole(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed_and_shipped(shop, clock)
+    publish_at(shop, clock, at(13, 4), eta_update("evt-eta-1", "2026-11-16T18:00:00-06:00"))
+    assert [r["status"] for r in messages(shop, "delay_notice")] == ["sent"]
+    publish_at(shop, clock, at(13, 9), example("order_canceled"))
+    [canceled] = messages(shop, "order_canceled")
+    told = facts(shop, canceled)["cancellation"]
+    assert told["after_delay"] is True and told["unpaid"] is False
+    assert (told["refund_amount"], told["currency"]) == ("1299.00", "MXN")
+
+
+def test_a_cancellation_whose_delay_notice_never_went_out_is_a_plain_one(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed, shipped = example("order_placed"), example("order_shipped")
+    placed["customer"]["consent"] = shipped["customer"]["consent"] = {
+        "sms": False, "whatsapp": False, "email": False, "marketing": False,
+    }  # fmt: skip
+    publish_at(shop, clock, at(10, 15), placed)
+    publish_at(shop, clock, at(11, 11), shipped)
+    publish_at(shop, clock, at(13, 4), eta_update("evt-eta-1", "2026-11-16T18:00:00-06:00"))
+    assert [r["status"] for r in messages(shop, "delay_notice")] == ["skipped"]
+    publish_at(shop, clock, at(13, 9), example("order_canceled"))
+    [canceled] = messages(shop, "order_canceled")
+    told = facts(shop, canceled)["cancellation"]
+    assert (told["after_delay"], told["refund_amount"]) == (False, None)
+
+
+def test_an_order_canceled_for_an_expired_payment_links_to_ordering_again(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed = example("order_placed")
+    placed["payment"] = {"status": "pending", "method": "oxxo", "code": "9300012345",
+                         "expires_at": at(12, 23, 59).isoformat()}  # fmt: skip
+    publish_at(shop, clock, at(10, 15), placed)
+    gone = example("order_canceled")
+    gone["order"]["cancel_reason"] = "payment_expired"
+    publish_at(shop, clock, at(13, 0, 5), gone)
+    [canceled] = messages(shop, "order_canceled")
+    told = facts(shop, canceled)["cancellation"]
+    assert (told["unpaid"], told["refund_amount"], told["reason"]) == (
+        True,
+        None,
+        "payment_expired",
+    )
+    assert told["order_again_url"] == "https://shop.example.com/orders/MX-5001"
