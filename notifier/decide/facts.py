@@ -25,7 +25,7 @@ ORDER_KEYS = [
 SHIPMENT_KEYS = ["carrier", "tracking_number", "tracking_url", "eta", "location", "reason"]
 EXTRA_KEYS = (
     "delay", "offer", "cart", "incentive", "review_url", "payment", "handoff", "winback",
-    "cancellation",
+    "cancellation", "out_of_stock",
 )  # fmt: skip
 
 
@@ -53,8 +53,8 @@ def snapshot(
     """The JSON-ready facts a message is rendered from (strings, numbers, lists).
 
     `extras` are the kind's own facts: `delay`, `offer`, `cart`, `incentive`, `review_url`,
-    `payment`, `handoff`, `winback`, `cancellation`; each is always present in the snapshot
-    (None when the kind has none)."""
+    `payment`, `handoff`, `winback`, `cancellation`, `out_of_stock`; each is always present
+    in the snapshot (None when the kind has none)."""
     unknown = set(extras) - set(EXTRA_KEYS)
     if unknown:
         raise ValueError(f"unknown snapshot extras {sorted(unknown)}")

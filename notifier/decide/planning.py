@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from notifier.contract.events import EventIn
-from notifier.decide import cancellation, payments
+from notifier.decide import cancellation, payments, stock
 from notifier.decide.compensation import incentive_view
 from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
@@ -45,13 +45,16 @@ def kind_extras(
     plan: Plan, event: EventIn, order: OrderLike | None, policy: Policy, before: Before = Before()
 ) -> dict[str, Any]:
     """The facts a kind needs beyond the order: the cart, its incentive (valid from the
-    reminder's time), the review link, the payment voucher, what a cancellation means."""
+    reminder's time), the review link, the payment voucher, what a cancellation means, what
+    an item out of stock means."""
     kind = plan.kind
     if kind is Kind.ORDER_CANCELED and order is not None:
         told = cancellation.facts(
             event, order.details or {}, before.status, before.delay_told, policy.shop_url
         )
         return {"cancellation": told}
+    if kind is Kind.OUT_OF_STOCK and order is not None:
+        return {"out_of_stock": stock.facts(event, order.details or {}, policy.out_of_stock)}
     if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
         cart = event.cart.model_dump(mode="json", exclude_none=True)
         incentive = policy.cart_incentive if kind is Kind.CART_REMINDER_2 else None

@@ -194,6 +194,15 @@ class Compensation(Section):
         return tiers
 
 
+class OutOfStock(Section):
+    """An item that ran out: what happens when the customer does not answer the message
+    (`refund` the missing items, ship the first `alternative` offered, `cancel_order` with a
+    full refund), and how long they have to answer."""
+
+    if_no_answer: Literal["refund", "alternative", "cancel_order"] = "refund"
+    answer_within: PositiveDuration = timedelta(hours=48)
+
+
 class Incentive(Section):
     """A coupon offered on the last cart reminder or the win-back, valid for `valid_for` from
     the message that gives it, on a purchase of at least `min_purchase` when set."""
@@ -290,6 +299,7 @@ class Policy(Section):
     frequency_cap: FrequencyCap = FrequencyCap()
     compensation: Compensation = Compensation()
     cart_incentive: Incentive | None = None
+    out_of_stock: OutOfStock = OutOfStock()
     payment_reminder_before: PaymentReminders = PaymentReminders()
     winback: Winback = Winback()
     support: Support = Support()

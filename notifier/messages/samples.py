@@ -116,6 +116,10 @@ WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15",
 CANCELED = {"reason": "customer_request", "after_delay": False, "unpaid": False,
             "refund_amount": None, "currency": "MXN",
             "order_again_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
+MISSING = {"refund_amount": "1299.00", "currency": "MXN", "rest_ships": True,
+           "has_alternatives": True, "if_no_answer": "refund",
+           "answer_by": "2026-11-12T16:00:00-06:00",
+           "alternatives_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
 # The kinds' own facts beyond `full`'s: named variants the templates must render too, and
 # what `bare` carries (the planner always gives these kinds their facts).
 KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
@@ -126,6 +130,15 @@ KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                                                          "unpaid": True}},
         "bare": {"cancellation": dict.fromkeys(CANCELED) | {"after_delay": False,
                                                             "unpaid": False}},
+    },
+    "out_of_stock": {
+        "full": {"out_of_stock": MISSING},
+        "alternative": {"out_of_stock": MISSING | {"if_no_answer": "alternative"}},
+        "only_item": {"out_of_stock": MISSING | {"rest_ships": False,
+                                                 "if_no_answer": "cancel_order"}},
+        "bare": {"out_of_stock": dict.fromkeys(MISSING) | {"has_alternatives": False,
+                                                          "if_no_answer": "refund",
+                                                          "answer_by": MISSING["answer_by"]}},
     },
 }  # fmt: skip
 
@@ -211,6 +224,6 @@ def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
     facts = facts_from_event(event)
     extras = sample_facts(kind)["full"]
     keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback",
-            "cancellation")  # fmt: skip
+            "cancellation", "out_of_stock")  # fmt: skip
     payment = facts["payment"] if event.payment else extras["payment"]
     return facts | {key: extras[key] for key in keys} | {"payment": payment}

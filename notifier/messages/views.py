@@ -11,8 +11,9 @@ from notifier.messages.rendering import babel_locale
 
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price", "min_purchase"})
 TIME_KEYS = frozenset(
-    {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by"}
-)
+    {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by",
+     "answer_by"}
+)  # fmt: skip
 
 
 def _typed(key: str, value: Any) -> Any:
@@ -66,6 +67,19 @@ def _cancellation(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None if told is None else _typed_dict(told)
 
 
+def _out_of_stock(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """What an item out of stock means; for an `out_of_stock` stored before these facts, what
+    its items said (nothing known of the rest, no stated deadline)."""
+    missing = facts.get("out_of_stock")
+    if missing is None and kind == "out_of_stock":
+        order = facts["order"]
+        offered = any(item.get("alternatives") for item in facts["affected_items"])
+        missing = {"refund_amount": None, "currency": order.get("currency"), "rest_ships": None,
+                   "has_alternatives": offered, "if_no_answer": None, "answer_by": None,
+                   "alternatives_url": order.get("status_url")}  # fmt: skip
+    return None if missing is None else _typed_dict(missing)
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
@@ -81,6 +95,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "incentive": _typed_incentive(facts.get("incentive")),
         "review_url": facts.get("review_url"),
         "cancellation": _cancellation(facts, kind),
+        "out_of_stock": _out_of_stock(facts, kind),
         "customer": facts["customer"],
         "order": order,
         "shipment": _typed_dict(facts["shipment"]),

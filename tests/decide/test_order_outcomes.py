@@ -4,7 +4,8 @@ a cancellation (after our delay notice, unpaid, or plain) and an item out of sto
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from notifier.contract.events import EventIn, parse_event_object
 from notifier.decide.facts import OrderView
 from notifier.decide.plan import decide_event
-from notifier.decide.policy import Policy
+from notifier.decide.policy import Policy, PolicyError, load_policy
 from notifier.vocabulary import Kind, OrderStatus
 from tests.conftest import example
 
@@ -102,3 +103,73 @@ def test_only_order_canceled_carries_a_cancellation(told: bool) -> None:
     placed = parse_event_object(example("order_placed"))
     plan = decide_event(OrderView("ord-5001"), Shopper(), placed, NOW, Policy())
     assert all("cancellation" not in m.extras for m in plan.messages)
+
+
+def ran_out(*items: dict[str, Any]) -> EventIn:
+    raw = example("item_out_of_stock")
+    if items:
+        raw["order"]["items"] = list(items)
+    return parse_event_object(raw)
+
+
+JACKET = {"sku": "SKU-1", "name": "Chamarra", "quantity": 1, "unit_price": "1299.00"}
+SOCKS = {"sku": "SKU-9", "name": "Calcetines", "quantity": 2, "unit_price": "89.50"}
+
+
+def stock_of(event: EventIn, before: OrderView | None = None, policy: Policy = POLICY) -> Any:
+    plan = decide_event(before or order(OrderStatus.PLACED), Shopper(), event, NOW, policy)
+    return own_facts(plan, Kind.OUT_OF_STOCK, "out_of_stock")
+
+
+def test_out_of_stock_refunds_the_missing_items_and_ships_the_rest() -> None:
+    facts = stock_of(ran_out())  # the jacket, with an alternative
+    assert (facts["refund_amount"], facts["currency"]) == ("1299.00", "MXN")
+    assert facts["rest_ships"] is True and facts["has_alternatives"] is True
+    assert facts["alternatives_url"] == "https://shop.example.com/orders/MX-5001"
+
+
+def test_without_an_answer_the_missing_items_are_refunded_48_hours_after_the_event() -> None:
+    event = ran_out()
+    facts = stock_of(event)
+    assert facts["if_no_answer"] == "refund"
+    assert datetime.fromisoformat(facts["answer_by"]) == event.occurred_at + timedelta(hours=48)
+
+
+def test_the_refund_adds_up_prices_times_quantities_of_every_missing_item() -> None:
+    facts = stock_of(ran_out(JACKET, SOCKS))
+    assert facts["refund_amount"] == "1478.00"  # 1299.00 + 2 x 89.50
+    assert facts["rest_ships"] is True  # one pair of socks is left of three
+
+
+def test_nothing_ships_when_every_item_ran_out() -> None:
+    facts = stock_of(ran_out(JACKET, SOCKS | {"quantity": 3}))
+    assert facts["rest_ships"] is False
+
+
+def test_what_is_unknown_stays_unknown() -> None:
+    unpriced = stock_of(ran_out(JACKET | {"unit_price": None}))
+    assert unpriced["refund_amount"] is None
+    itemless = replace(order(OrderStatus.PLACED), details={"id": "ord-5001"})
+    facts = stock_of(ran_out(), itemless)
+    assert facts["rest_ships"] is None and facts["alternatives_url"] is None
+
+
+def test_the_policy_chooses_what_happens_without_an_answer_and_how_long_to_wait(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notifier.toml"
+    path.write_text('[out_of_stock]\nif_no_answer = "alternative"\nanswer_within = "24h"\n')
+    policy = load_policy(path)
+    event = ran_out()
+    facts = stock_of(event, policy=policy)
+    assert facts["if_no_answer"] == "alternative"
+    assert datetime.fromisoformat(facts["answer_by"]) == event.occurred_at + timedelta(hours=24)
+    no_alternative = stock_of(ran_out(JACKET), policy=policy)
+    assert no_alternative["if_no_answer"] == "refund"  # nothing to ship instead
+
+
+def test_a_bad_out_of_stock_setting_stops_the_policy_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "notifier.toml"
+    path.write_text('[out_of_stock]\nif_no_answer = "wait"\n')
+    with pytest.raises(PolicyError, match=r"out_of_stock\.if_no_answer"):
+        load_policy(path)

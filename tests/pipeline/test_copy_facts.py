@@ -180,3 +180,20 @@ def test_an_order_canceled_for_an_expired_payment_links_to_ordering_again(
         "payment_expired",
     )
     assert told["order_again_url"] == "https://shop.example.com/orders/MX-5001"
+
+
+def test_an_item_out_of_stock_stores_its_refund_the_rest_and_the_deadline_to_answer(
+    shop: Runtime, clock: Clock
+) -> None:
+    placed = example("order_placed")
+    placed["order"]["items"].append(
+        {"sku": "SKU-9", "name": "Calcetines", "quantity": 3, "unit_price": "89.50"}
+    )
+    publish_at(shop, clock, at(10, 15), placed)
+    publish_at(shop, clock, at(10, 16), example("item_out_of_stock"))
+    [notice] = messages(shop, "out_of_stock")
+    missing = facts(shop, notice)["out_of_stock"]
+    assert (missing["refund_amount"], missing["currency"]) == ("1299.00", "MXN")
+    assert missing["rest_ships"] is True and missing["if_no_answer"] == "refund"
+    assert datetime.fromisoformat(missing["answer_by"]) == at(12, 16)
+    assert missing["alternatives_url"] == "https://shop.example.com/orders/MX-5001"
