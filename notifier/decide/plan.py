@@ -15,7 +15,7 @@ from typing import Any
 
 from notifier.contract.events import EventIn
 from notifier.decide import playbook, watch, winback
-from notifier.decide.facts import CustomerLike, OrderLike, OrderView
+from notifier.decide.facts import DEFAULT_READER, CustomerLike, OrderLike, OrderView, Reader
 from notifier.decide.followups import Cancel
 from notifier.decide.planning import Before, Message, kind_extras
 from notifier.decide.playbook import Decision
@@ -38,14 +38,15 @@ class Plan:
 
 def decide_event(
     order: OrderLike | None, customer: CustomerLike | None, event: EventIn, now: datetime,
-    policy: Policy, *, delay_told: bool = False,
+    policy: Policy, *, reader: Reader = DEFAULT_READER, delay_told: bool = False,
 ) -> Plan:  # fmt: skip
-    """The Plan for one event, as of `now` (see the module's docstring). `delay_told`: a
-    delay notice of ours went out for the order (a cancellation then refunds it in full)."""
+    """The Plan for one event, as of `now` (see the module's docstring). `reader`: the
+    customer's locale and time zone, defaults applied; `delay_told`: a delay notice of ours
+    went out for the order (a cancellation then refunds it in full)."""
     if order is None:
         return _without_order(event, now, policy)
     state = playbook.OrderState(order.status, order.status_at)
-    decision = playbook.decide(state, event, now, policy)
+    decision = playbook.decide(state, event, now, policy, reader.timezone)
     merged = merge_order(OrderView.of(order), event, overwrite=not decision.stale)
     if decision.stale:
         return Plan(stale=True, reason=decision.reason, order=merged)

@@ -155,7 +155,7 @@ def apply_event(
         if _stale_for_its_cart(session, event):
             return [], True
         reader = _reader(defaults, customer)
-        plan = decide_event(None, None, event, now, policy)
+        plan = decide_event(None, None, event, now, policy, reader=reader)
         _cancel(session, plan.cancels, event, now)
         return _insert(session, plan.messages, event, None, customer, now, policy, reader), False
     order = locked if locked is not None else orders.lock_order(session, event.order.id)
@@ -165,7 +165,7 @@ def apply_event(
     first_event_of_order = not order.details  # every event writes at least the order's id
     reader = _reader(defaults, customer)
     told = event.type == "order.canceled" and orders.told_of_delay(session, order.id)
-    plan = decide_event(order, customer, event, now, policy, delay_told=told)
+    plan = decide_event(order, customer, event, now, policy, reader=reader, delay_told=told)
     assert plan.order is not None
     orders.write_state(order, plan.order)
     if plan.stale:

@@ -197,3 +197,60 @@ def test_an_item_out_of_stock_stores_its_refund_the_rest_and_the_deadline_to_ans
     assert missing["rest_ships"] is True and missing["if_no_answer"] == "refund"
     assert datetime.fromisoformat(missing["answer_by"]) == at(12, 16)
     assert missing["alternatives_url"] == "https://shop.example.com/orders/MX-5001"
+
+
+def pending(expires: datetime, method: str = "oxxo") -> dict[str, Any]:
+    event = example("order_placed")
+    event["payment"] = {"status": "pending", "method": method, "code": "93000123456789012345",
+                        "expires_at": expires.isoformat()}  # fmt: skip
+    event["customer"]["channels"] = ["sms"]
+    del event["order"]["ship_by"]
+    return event
+
+
+def reminder(shop: Runtime) -> dict[str, Any]:
+    [found] = messages(shop, "payment_reminder")
+    return found
+
+
+def test_an_oxxo_voucher_expiring_at_23_59_is_reminded_at_20_00_the_day_before(
+    shop: Runtime, clock: Clock
+) -> None:
+    publish_at(shop, clock, at(10, 10), pending(at(13, 23, 59)))
+    assert datetime.fromisoformat(reminder(shop)["due_at"]) == at(12, 20)
+    tick_at(shop, clock, at(12, 19, 59))
+    assert reminder(shop)["status"] == "scheduled"
+    tick_at(shop, clock, at(12, 20))
+    sent = reminder(shop)
+    assert sent["status"] == "sent"
+    assert datetime.fromisoformat(sent["sent_at"]) == at(12, 20)
+
+
+def test_a_reminder_found_late_in_the_night_goes_at_once_when_its_deadline_is_before_dawn(
+    shop: Runtime, clock: Clock
+) -> None:
+    publish_at(shop, clock, at(10, 10), pending(at(12, 23, 30), "pse"))  # 2 h before: 21:30
+    assert datetime.fromisoformat(reminder(shop)["due_at"]) == at(12, 20)
+    tick_at(shop, clock, at(12, 22))  # the scheduler was down at 20:00
+    sent = reminder(shop)
+    assert (sent["status"], datetime.fromisoformat(sent["sent_at"])) == ("sent", at(12, 22))
+
+
+def test_a_reminder_found_late_in_the_night_waits_for_dawn_when_the_deadline_allows(
+    shop: Runtime, clock: Clock
+) -> None:
+    publish_at(shop, clock, at(11, 10), pending(at(13, 9, 30), "pse"))  # 2 h before: 07:30
+    assert datetime.fromisoformat(reminder(shop)["due_at"]) == at(12, 20)
+    tick_at(shop, clock, at(12, 22))  # the scheduler was down at 20:00
+    assert reminder(shop)["status"] == "scheduled"
+    assert "quiet hours" in (reminder(shop)["error"] or "")
+    tick_at(shop, clock, at(13, 8))
+    sent = reminder(shop)
+    assert (sent["status"], datetime.fromisoformat(sent["sent_at"])) == ("sent", at(13, 8))
+
+
+def test_a_pix_code_at_dawn_is_reminded_when_the_quiet_hours_end_before_it_expires(
+    shop: Runtime, clock: Clock
+) -> None:
+    publish_at(shop, clock, at(11, 7, 40), pending(at(11, 8, 10), "pix"))
+    assert datetime.fromisoformat(reminder(shop)["due_at"]) == at(11, 8)

@@ -95,7 +95,7 @@ def test_there_is_never_a_reminder_at_or_after_expiry(method: str, left: timedel
 def test_a_voucher_without_expiry_gets_no_reminder() -> None:
     event = placed_pending()
     del event["payment"]["expires_at"]
-    assert reminders(parse_event_object(event), Policy()) == []
+    assert reminders(parse_event_object(event), Policy(), "America/Mexico_City") == []
 
 
 def test_an_oxxo_order_pending_for_72_hours_is_told_now_and_reminded_24_hours_before(
