@@ -25,6 +25,7 @@ ORDER_KEYS = [
 SHIPMENT_KEYS = ["carrier", "tracking_number", "tracking_url", "eta", "location", "reason"]
 EXTRA_KEYS = (
     "delay", "offer", "cart", "incentive", "review_url", "payment", "handoff", "winback",
+    "cancellation", "out_of_stock",
 )  # fmt: skip
 
 
@@ -52,8 +53,8 @@ def snapshot(
     """The JSON-ready facts a message is rendered from (strings, numbers, lists).
 
     `extras` are the kind's own facts: `delay`, `offer`, `cart`, `incentive`, `review_url`,
-    `payment`, `handoff`, `winback`; each is always present in the snapshot (None when the
-    kind has none)."""
+    `payment`, `handoff`, `winback`, `cancellation`, `out_of_stock`; each is always present
+    in the snapshot (None when the kind has none)."""
     unknown = set(extras) - set(EXTRA_KEYS)
     if unknown:
         raise ValueError(f"unknown snapshot extras {sorted(unknown)}")
@@ -76,6 +77,24 @@ def snapshot(
 def _first(name: str) -> str:
     words = name.split()
     return words[0] if words else ""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a customer reads us: their locale and time zone, each the settings' default
+    (NOTIFIER_DEFAULT_LOCALE / _TIMEZONE) where they gave none. Coupon prefixes follow the
+    language; payment reminders keep to the quiet hours of the zone."""
+
+    locale: str
+    timezone: str
+
+    def of(self, locale: str | None, timezone: str | None) -> Reader:
+        """A customer's reading, these defaults filling what they did not give."""
+        return Reader(locale or self.locale, timezone or self.timezone)
+
+
+# The settings' own defaults, for callers that have no settings (tests, previews).
+DEFAULT_READER = Reader("es-MX", "America/Mexico_City")
 
 
 class OrderLike(Protocol):

@@ -3,8 +3,9 @@ and the reminder before its voucher expires.
 
 `order.payment_pending` (or `order.placed` with `payment.status: pending`) sends
 `payment_pending` now and schedules one `payment_reminder` the policy's lead before
-`payment.expires_at`, never at or after the expiry; `order.paid` cancels it. A voucher that
-expired is moot: its messages are skipped when their time comes (`is_expired`).
+`payment.expires_at`, never at or after the expiry, and out of the customer's quiet hours by
+going earlier (`pacing.reminder_time`); `order.paid` cancels it. A voucher that expired is
+moot: its messages are skipped when their time comes (`is_expired`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from notifier.contract.events import EventIn
+from notifier.decide import pacing
 from notifier.decide.followups import Cancel, Later
 from notifier.decide.policy import PaymentReminders, Policy
 from notifier.vocabulary import Kind
@@ -41,17 +43,21 @@ def reminder_at(
     return at if since < at < expires_at else None
 
 
-def reminders(event: EventIn, policy: Policy) -> list[Later]:
-    """The reminder a pending payment schedules (re-timed when a new voucher arrives)."""
+def reminders(event: EventIn, policy: Policy, timezone: str) -> list[Later]:
+    """The reminder a pending payment schedules (re-timed when a new voucher arrives), out of
+    the quiet hours in the customer's `timezone`: earlier, never later than the lead says, and
+    before the deadline (`pacing.reminder_time`). None that would go with the instructions
+    themselves: `payment_pending` has just told the deadline."""
     if not is_pending(event) or event.order is None or event.payment is None:
         return []
-    payment = event.payment
-    at = reminder_at(
-        payment.expires_at, payment.method, event.occurred_at, policy.payment_reminder_before
-    )
-    if at is None:
+    payment, since = event.payment, event.occurred_at
+    at = reminder_at(payment.expires_at, payment.method, since, policy.payment_reminder_before)
+    if at is None or payment.expires_at is None:
         return []
-    return [Later(Kind.PAYMENT_REMINDER, f"payment_reminder:{event.order.id}", at, moves=True)]
+    due = pacing.reminder_time(at, since, payment.expires_at, timezone, policy.quiet_hours)
+    if due <= since:
+        return []
+    return [Later(Kind.PAYMENT_REMINDER, f"payment_reminder:{event.order.id}", due, moves=True)]
 
 
 def cancellations(event: EventIn) -> list[Cancel]:
@@ -68,9 +74,15 @@ def extras(event: EventIn) -> dict[str, Any]:
     return {"payment": {key: payment.get(key) for key in PAYMENT_KEYS}}
 
 
+def deadline(context: dict[str, Any]) -> datetime | None:
+    """The voucher's expiry in a payment message's facts."""
+    expires = (context.get("payment") or {}).get("expires_at")
+    return datetime.fromisoformat(expires) if isinstance(expires, str) else None
+
+
 def is_expired(kind: Kind, context: dict[str, Any], now: datetime) -> bool:
     """True for a payment message whose voucher has expired by `now`: nothing more is sent."""
     if kind not in PAYMENT_KINDS:
         return False
-    expires = (context.get("payment") or {}).get("expires_at")
-    return isinstance(expires, str) and datetime.fromisoformat(expires) <= now
+    expires = deadline(context)
+    return expires is not None and expires <= now

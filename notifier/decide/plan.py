@@ -15,9 +15,9 @@ from typing import Any
 
 from notifier.contract.events import EventIn
 from notifier.decide import playbook, watch, winback
-from notifier.decide.facts import CustomerLike, OrderLike, OrderView
+from notifier.decide.facts import DEFAULT_READER, CustomerLike, OrderLike, OrderView, Reader
 from notifier.decide.followups import Cancel
-from notifier.decide.planning import Message, kind_extras
+from notifier.decide.planning import Before, Message, kind_extras
 from notifier.decide.playbook import Decision
 from notifier.decide.policy import Policy
 
@@ -38,27 +38,30 @@ class Plan:
 
 def decide_event(
     order: OrderLike | None, customer: CustomerLike | None, event: EventIn, now: datetime,
-    policy: Policy,
+    policy: Policy, *, reader: Reader = DEFAULT_READER, delay_told: bool = False,
 ) -> Plan:  # fmt: skip
-    """The Plan for one event, as of `now` (see the module's docstring)."""
+    """The Plan for one event, as of `now` (see the module's docstring). `reader`: the
+    customer's locale and time zone, defaults applied; `delay_told`: a delay notice of ours
+    went out for the order (a cancellation then refunds it in full)."""
     if order is None:
         return _without_order(event, now, policy)
     state = playbook.OrderState(order.status, order.status_at)
-    decision = playbook.decide(state, event, now, policy)
+    decision = playbook.decide(state, event, now, policy, reader.timezone)
     merged = merge_order(OrderView.of(order), event, overwrite=not decision.stale)
     if decision.stale:
         return Plan(stale=True, reason=decision.reason, order=merged)
-    return _fresh(order, merged, customer, event, decision, now, policy)
+    before = Before(order.status, delay_told)
+    return _fresh(order, merged, customer, event, decision, now, policy, before)
 
 
 def _fresh(
-    before: OrderLike, merged: OrderView, customer: CustomerLike | None, event: EventIn,
-    decision: Decision, now: datetime, policy: Policy,
+    order: OrderLike, merged: OrderView, customer: CustomerLike | None, event: EventIn,
+    decision: Decision, now: datetime, policy: Policy, before: Before,
 ) -> Plan:  # fmt: skip
     if decision.new_status is not None:
         merged = replace(merged, status=decision.new_status, status_at=event.occurred_at)
     merged = replace(merged, last_scan_at=watch.last_scan(merged, event))
-    messages = [Message(p, kind_extras(p.kind, event, merged, policy)) for p in decision.plans]
+    messages = [Message(p, kind_extras(p, event, merged, policy, before)) for p in decision.plans]
     vip_note = None
     signal = watch.signal_from_event(merged, event)
     if signal is not None:
@@ -67,7 +70,7 @@ def _fresh(
         merged = replace(merged, notified_eta=notice.notified_eta or merged.notified_eta)
         vip_note = notice.vip_note
     merged = replace(merged, next_check_at=watch.next_check(merged, policy, now, False))
-    first_event_of_order = not before.details  # every event writes at least the order's id
+    first_event_of_order = not order.details  # every event writes at least the order's id
     cancels = [
         cancel
         for cancel in decision.cancels
@@ -91,7 +94,7 @@ def _customer_changes(
 
 def _without_order(event: EventIn, now: datetime, policy: Policy) -> Plan:
     decision = playbook.decide(playbook.OrderState(), event, now, policy)
-    messages = [Message(p, kind_extras(p.kind, event, None, policy)) for p in decision.plans]
+    messages = [Message(p, kind_extras(p, event, None, policy)) for p in decision.plans]
     return Plan(stale=False, messages=messages, cancels=decision.cancels)
 
 

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from notifier.contract.events import EventIn
-from notifier.decide import payments
+from notifier.decide import cancellation, payments, stock
+from notifier.decide.compensation import incentive_view
 from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
 from notifier.decide.policy import Policy
-from notifier.vocabulary import Kind, NotificationStatus
+from notifier.vocabulary import Kind, NotificationStatus, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,39 @@ class Message:
     offer_tier: int = 0
 
 
+@dataclass(frozen=True)
+class Before:
+    """The order before the event, as a kind's facts need it: its status, and whether a delay
+    notice of ours went out for it (the pipeline knows; decisions only read it)."""
+
+    status: OrderStatus | None = None
+    delay_told: bool = False
+
+
 def customer_facts(customer: CustomerLike | None) -> dict[str, Any]:
     """The customer as templates know them."""
     return {"id": customer.id, "name": customer.name} if customer else {}
 
 
 def kind_extras(
-    kind: Kind, event: EventIn, order: OrderLike | None, policy: Policy
+    plan: Plan, event: EventIn, order: OrderLike | None, policy: Policy, before: Before = Before()
 ) -> dict[str, Any]:
-    """The facts a kind needs beyond the order: the cart, its incentive, the review link, the
-    payment voucher."""
+    """The facts a kind needs beyond the order: the cart, its incentive (valid from the
+    reminder's time), the review link, the payment voucher, what a cancellation means, what
+    an item out of stock means."""
+    kind = plan.kind
+    if kind is Kind.ORDER_CANCELED and order is not None:
+        told = cancellation.facts(
+            event, order.details or {}, before.status, before.delay_told, policy.shop_url
+        )
+        return {"cancellation": told}
+    if kind is Kind.OUT_OF_STOCK and order is not None:
+        return {"out_of_stock": stock.facts(event, order.details or {}, policy.out_of_stock)}
     if kind in (Kind.CART_REMINDER_1, Kind.CART_REMINDER_2) and event.cart:
         cart = event.cart.model_dump(mode="json", exclude_none=True)
         incentive = policy.cart_incentive if kind is Kind.CART_REMINDER_2 else None
-        return {"cart": cart, "incentive": incentive.model_dump() if incentive else None}
+        offered = incentive_view(incentive, plan.due_at, event.cart.currency)
+        return {"cart": cart, "incentive": offered}
     if kind is Kind.REVIEW_REQUEST and order is not None:
         return {"review_url": review_url(order, policy)}
     if kind in payments.PAYMENT_KINDS:

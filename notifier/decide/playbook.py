@@ -14,6 +14,7 @@ from datetime import datetime
 
 from notifier.contract.events import EventIn
 from notifier.decide import payments
+from notifier.decide.facts import DEFAULT_READER
 from notifier.decide.followups import Cancel, cancellations, scheduled
 from notifier.decide.policy import Policy
 from notifier.vocabulary import Channel, Kind, OrderStatus
@@ -170,15 +171,19 @@ def _target_status(event: EventIn) -> OrderStatus | None:
     return STATUS_OF_EVENT.get(event.type)
 
 
-def _later(event: EventIn, policy: Policy) -> list[Plan]:
+def _later(event: EventIn, policy: Policy, timezone: str) -> list[Plan]:
     return [
         Plan(f.kind, dedup_key(f.key), f.due_at, scheduled=True, moves=f.moves)
-        for f in scheduled(event, policy) + payments.reminders(event, policy)
+        for f in scheduled(event, policy) + payments.reminders(event, policy, timezone)
     ]
 
 
-def decide(state: OrderState, event: EventIn, now: datetime, policy: Policy) -> Decision:
-    """Apply the contract's table (CONTRACT §1) to one event, as of `now`.
+def decide(
+    state: OrderState, event: EventIn, now: datetime, policy: Policy,
+    timezone: str = DEFAULT_READER.timezone,
+) -> Decision:  # fmt: skip
+    """Apply the contract's table (CONTRACT §1) to one event, as of `now`; `timezone` is the
+    customer's (their payment reminder keeps to its quiet hours).
 
     Kinds in the policy's `email_copy` get a second message restricted to email, sent unless
     the first one already went by email."""
@@ -188,6 +193,6 @@ def decide(state: OrderState, event: EventIn, now: datetime, policy: Policy) -> 
     return Decision(
         stale=False,
         new_status=_target_status(event),
-        plans=_immediate(event, now, policy.email_copy) + _later(event, policy),
+        plans=_immediate(event, now, policy.email_copy) + _later(event, policy, timezone),
         cancels=cancellations(event) + payments.cancellations(event),
     )

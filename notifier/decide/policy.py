@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -96,19 +98,82 @@ class FrequencyCap(Section):
     action: Literal["defer", "skip"] = "defer"
 
 
+PREFIX = re.compile(r"[A-Z0-9-]{0,12}")
+LANGUAGE_KEY = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _prefix(value: object) -> str:
+    if not isinstance(value, str) or PREFIX.fullmatch(value) is None:
+        raise ValueError(f"{value!r} is not a coupon prefix: up to 12 of A-Z, 0-9 and '-'")
+    return value
+
+
+def _prefixes(value: object) -> object:
+    """One prefix for every customer, or a table per language (or locale) of the customer."""
+    if isinstance(value, dict):
+        for key, prefix in value.items():
+            if LANGUAGE_KEY.fullmatch(key) is None:
+                raise ValueError(f"{key!r} is not a language like es, pt or pt-BR")
+            _prefix(prefix)
+        return value
+    if isinstance(value, str):
+        return _prefix(value)
+    raise ValueError(
+        'a prefix ("SORRY-") or a table per language ({es = "PERDON-", pt = "DESCULPA-"})'
+    )
+
+
+def _amount(value: object) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if isinstance(value, int | float | str) else None
+    except InvalidOperation:
+        amount = None
+    if isinstance(value, bool) or amount is None or not amount.is_finite() or amount <= 0:
+        raise ValueError(f'{value!r} is not an amount of money above 0, like "500.00"')
+    return amount
+
+
+def _min_purchase(value: object) -> object:
+    """An amount in the order's currency, or a table per currency ({MXN = "500", BRL = "120"})."""
+    if not isinstance(value, dict):
+        return _amount(value)
+    for currency in value:
+        if CURRENCY.fullmatch(currency) is None:
+            raise ValueError(f"{currency!r} is not an ISO 4217 currency code like MXN")
+    return {currency: _amount(amount) for currency, amount in value.items()}
+
+
+CouponPrefix = Annotated[str | dict[str, str], BeforeValidator(_prefixes)]
+MinPurchase = Annotated[Decimal | dict[str, Decimal], BeforeValidator(_min_purchase)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0 (like 30d)")
+    return value
+
+
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+# Coupons speak the customer's language; a language not listed gets the bare code.
+DEFAULT_PREFIXES = {"es": "PERDON-", "pt": "DESCULPA-", "en": "SORRY-"}
+
+
 class Tier(Section):
-    """An offer for orders at least `min_days_late` late."""
+    """An offer for orders at least `min_days_late` late. A delay leaves the customer both
+    choices unless the tier says otherwise: wait with the offer, or cancel with an immediate
+    full refund (`cancel_option`)."""
 
     min_days_late: Annotated[int, Field(ge=0)]
     percent_off: Annotated[int, Field(ge=0, le=100)] | None = None
     free_shipping: bool = False
-    cancel_option: bool = False
+    cancel_option: bool = True
 
 
 DEFAULT_TIERS = [
     Tier(min_days_late=1, percent_off=10),
     Tier(min_days_late=2, percent_off=10, free_shipping=True),
-    Tier(min_days_late=4, percent_off=20, cancel_option=True),
+    Tier(min_days_late=4, percent_off=20),
 ]
 
 
@@ -119,7 +184,9 @@ class Compensation(Section):
     vip_orders: Annotated[int, Field(ge=1)] = 6
     # e.g. "https://shop.example.com/orders/{order_number}/cancel?coupon={coupon_code}"
     cancel_url: str | None = None
-    coupon_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9-]{0,12}$")] = "PERDON-"
+    coupon_prefix: CouponPrefix = DEFAULT_PREFIXES
+    coupon_valid_for: PositiveDuration = timedelta(days=30)  # counted from the coupon's issue
+    coupon_min_purchase: MinPurchase | None = None
 
     @field_validator("tiers")
     @classmethod
@@ -130,11 +197,23 @@ class Compensation(Section):
         return tiers
 
 
+class OutOfStock(Section):
+    """An item that ran out: what happens when the customer does not answer the message
+    (`refund` the missing items, ship the first `alternative` offered, `cancel_order` with a
+    full refund), and how long they have to answer."""
+
+    if_no_answer: Literal["refund", "alternative", "cancel_order"] = "refund"
+    answer_within: PositiveDuration = timedelta(hours=48)
+
+
 class Incentive(Section):
-    """A coupon offered on the last cart reminder."""
+    """A coupon offered on the last cart reminder or the win-back, valid for `valid_for` from
+    the message that gives it, on a purchase of at least `min_purchase` when set."""
 
     percent_off: Annotated[int, Field(ge=1, le=100)]
     coupon_code: Annotated[str, Field(min_length=1, max_length=64)]
+    valid_for: PositiveDuration = timedelta(days=30)
+    min_purchase: MinPurchase | None = None
 
 
 class PaymentReminders(Section):
@@ -227,11 +306,14 @@ class Policy(Section):
     frequency_cap: FrequencyCap = FrequencyCap()
     compensation: Compensation = Compensation()
     cart_incentive: Incentive | None = None
+    out_of_stock: OutOfStock = OutOfStock()
     payment_reminder_before: PaymentReminders = PaymentReminders()
     winback: Winback = Winback()
     support: Support = Support()
     # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
     review_url: str | None = None
+    # The shop's home page: where "order again" links go when the order has no page of its own.
+    shop_url: str | None = None
     # Messages per second per sender, shared by every worker process (through Redis).
     rate_limits: dict[str, Annotated[float, Field(gt=0)]] = {
         "sms": 10.0,

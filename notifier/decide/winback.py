@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from notifier.contract.events import EventIn
+from notifier.decide.compensation import incentive_view
 from notifier.decide.playbook import Plan, dedup_key
 from notifier.decide.policy import Winback
 from notifier.vocabulary import Kind
@@ -35,6 +36,7 @@ class Lapsed:
     open_handoff: bool = False
     order_in_progress: bool = False
     winback_pending: bool = False
+    currency: str | None = None  # of the last order: the incentive's least purchase is in it
 
 
 def first_look(
@@ -99,8 +101,9 @@ def note_order(
 
 
 def extras(facts: Lapsed, now: datetime, rules: Winback) -> dict[str, Any]:
+    """The win-back's facts: its incentive (valid from now) and the shop's page."""
     assert facts.last_order_at is not None
-    incentive = rules.incentive.model_dump() if rules.incentive else None
+    incentive = incentive_view(rules.incentive, now, facts.currency)
     days = (now - facts.last_order_at).days
     return {"incentive": incentive, "winback": {"url": rules.url, "days_since_order": days}}
 

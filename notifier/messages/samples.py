@@ -69,7 +69,12 @@ FULL_OFFER = {
     "coupon_code": "PERDON-7K2Q9XH4PD",
     "percent_off": 20,
     "free_shipping": True,
+    "cancel_offered": True,
     "cancel_url": "https://shop.example.com/orders/MX-5001/cancel?coupon=PERDON-7K2Q9XH4PD",
+    "refund_amount": "1299.00",
+    "currency": "MXN",
+    "expires_at": "2026-12-13T12:00:00-06:00",
+    "min_purchase": "500.00",
 }
 FULL_CART = {
     "id": "cart-77",
@@ -80,7 +85,9 @@ FULL_CART = {
 }
 BARE_DELAY = dict.fromkeys(FULL_DELAY) | {"reason": "stalled"}
 BARE_OFFER = {"tier": 1, "coupon_code": "PERDON-2", "percent_off": None,
-              "free_shipping": False, "cancel_url": None}  # fmt: skip
+              "free_shipping": False, "cancel_offered": True, "cancel_url": None,
+              "refund_amount": None, "currency": None,
+              "expires_at": "2026-12-13T12:00:00-06:00", "min_purchase": None}  # fmt: skip
 BARE_CART: dict[str, Any] = {
     "id": "cart-1",
     "items": [],
@@ -110,7 +117,38 @@ HANDOFFS = {
     "full": {"in_hours": True, "reply_by": "2026-11-10T11:00:00-06:00", "response_seconds": 3600},
     "bare": {"in_hours": False, "reply_by": "2026-11-11T10:00:00-06:00", "response_seconds": 5400},
 }
-WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15"}
+WINBACK_INCENTIVE = {"percent_off": 15, "coupon_code": "TEEXTRANAMOS15",
+                     "expires_at": "2026-12-10T10:00:00-06:00", "min_purchase": "800.00",
+                     "currency": "MXN"}  # fmt: skip
+
+CANCELED = {"reason": "customer_request", "after_delay": False, "unpaid": False,
+            "refund_amount": None, "currency": "MXN",
+            "order_again_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
+MISSING = {"refund_amount": "1299.00", "currency": "MXN", "rest_ships": True,
+           "has_alternatives": True, "if_no_answer": "refund",
+           "answer_by": "2026-11-12T16:00:00-06:00",
+           "alternatives_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
+# The kinds' own facts beyond `full`'s: named variants the templates must render too, and
+# what `bare` carries (the planner always gives these kinds their facts).
+KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "order_canceled": {
+        "full": {"cancellation": CANCELED | {"after_delay": True, "refund_amount": "1299.00"}},
+        "customer_request": {"cancellation": CANCELED | {"refund_amount": "1299.00"}},
+        "payment_expired": {"cancellation": CANCELED | {"reason": "payment_expired",
+                                                         "unpaid": True}},
+        "bare": {"cancellation": dict.fromkeys(CANCELED) | {"after_delay": False,
+                                                            "unpaid": False}},
+    },
+    "out_of_stock": {
+        "full": {"out_of_stock": MISSING},
+        "alternative": {"out_of_stock": MISSING | {"if_no_answer": "alternative"}},
+        "only_item": {"out_of_stock": MISSING | {"rest_ships": False,
+                                                 "if_no_answer": "cancel_order"}},
+        "bare": {"out_of_stock": dict.fromkeys(MISSING) | {"has_alternatives": False,
+                                                          "if_no_answer": "refund",
+                                                          "answer_by": MISSING["answer_by"]}},
+    },
+}  # fmt: skip
 
 
 def _special(kind: str) -> dict[str, dict[str, Any]] | None:
@@ -158,7 +196,9 @@ def _samples_of(kind: str) -> dict[str, dict[str, Any]]:
     if special is not None:
         return special
     if kind in CART_KINDS:
-        incentive = {"percent_off": 10, "coupon_code": "VUELVE10"}
+        incentive = {"percent_off": 10, "coupon_code": "VUELVE10",
+                     "expires_at": "2026-11-13T10:00:00-06:00", "min_purchase": None,
+                     "currency": "MXN"}  # fmt: skip
         return {
             "full": snapshot(FULL_CUSTOMER, {}, {}, cart=FULL_CART, incentive=incentive),
             "bare": snapshot({"id": "cus-1"}, {}, {}, cart=BARE_CART),
@@ -168,12 +208,15 @@ def _samples_of(kind: str) -> dict[str, dict[str, Any]]:
     bare_extras: dict[str, Any] = (
         {"delay": BARE_DELAY, "offer": BARE_OFFER} if kind == "delay_notice" else {}
     )
-    return {
-        "full": snapshot(
-            FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS, **full_extras
-        ),
-        "bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare_extras),
-    }
+    own = KIND_SAMPLES.get(kind, {})
+    variants = {name: own.get(name, {}) for name in own if name != "bare"} or {"full": {}}
+    samples = {
+        name: snapshot(FULL_CUSTOMER, FULL_ORDER, FULL_SHIPMENT, OUT_OF_STOCK_ITEMS,
+                       **(full_extras | extras))
+        for name, extras in variants.items()
+    }  # fmt: skip
+    bare = bare_extras | own.get("bare", {})
+    return samples | {"bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare)}
 
 
 def facts_from_event(event: EventIn) -> dict[str, Any]:
@@ -201,6 +244,7 @@ def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
     the full sample, so every kind can be previewed against any event."""
     facts = facts_from_event(event)
     extras = sample_facts(kind)["full"]
-    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback")
+    keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback",
+            "cancellation", "out_of_stock")  # fmt: skip
     payment = facts["payment"] if event.payment else extras["payment"]
     return facts | {key: extras[key] for key in keys} | {"payment": payment}

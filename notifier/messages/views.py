@@ -10,10 +10,11 @@ from typing import Any
 from notifier.messages.rendering import babel_locale
 from notifier.vocabulary import Kind
 
-MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price"})
+MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price", "min_purchase"})
 TIME_KEYS = frozenset(
-    {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by"}
-)
+    {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by",
+     "answer_by"}
+)  # fmt: skip
 
 
 def _typed(key: str, value: Any) -> Any:
@@ -38,6 +39,48 @@ def _typed_cart(cart: dict[str, Any] | None) -> dict[str, Any] | None:
     return typed
 
 
+COUPON_TERMS = {"expires_at": None, "min_purchase": None, "currency": None}
+
+
+def _typed_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The offer, with the keys newer rules added filled in for one stored before them (its
+    cancel choice was offered exactly when it had a link; no terms were stated)."""
+    if offer is None:
+        return None
+    older = COUPON_TERMS | {"cancel_offered": bool(offer.get("cancel_url")), "refund_amount": None}
+    return _typed_dict(older | offer)
+
+
+def _typed_incentive(incentive: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A cart or win-back incentive, its terms typed (none for one stored before them)."""
+    return None if incentive is None else _typed_dict(COUPON_TERMS | incentive)
+
+
+def _cancellation(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """What a cancellation means; for an `order_canceled` stored before these facts, what its
+    order said (no delay known, nothing known unpaid)."""
+    told = facts.get("cancellation")
+    if told is None and kind == "order_canceled":
+        order = facts["order"]
+        told = {"reason": order.get("cancel_reason"), "after_delay": False, "unpaid": False,
+                "refund_amount": order.get("refund_amount"), "currency": order.get("currency"),
+                "order_again_url": order.get("status_url")}  # fmt: skip
+    return None if told is None else _typed_dict(told)
+
+
+def _out_of_stock(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """What an item out of stock means; for an `out_of_stock` stored before these facts, what
+    its items said (nothing known of the rest, no stated deadline)."""
+    missing = facts.get("out_of_stock")
+    if missing is None and kind == "out_of_stock":
+        order = facts["order"]
+        offered = any(item.get("alternatives") for item in facts["affected_items"])
+        missing = {"refund_amount": None, "currency": order.get("currency"), "rest_ships": None,
+                   "has_alternatives": offered, "if_no_answer": None, "answer_by": None,
+                   "alternatives_url": order.get("status_url")}  # fmt: skip
+    return None if missing is None else _typed_dict(missing)
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
@@ -48,10 +91,12 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "payment": _typed_dict(payment) if payment else None,
         "handoff": _typed_dict(handoff) if handoff else None,
         "winback": facts.get("winback"),
-        "offer": facts.get("offer"),
+        "offer": _typed_offer(facts.get("offer")),
         "cart": _typed_cart(facts.get("cart")),
-        "incentive": facts.get("incentive"),
+        "incentive": _typed_incentive(facts.get("incentive")),
         "review_url": facts.get("review_url"),
+        "cancellation": _cancellation(facts, kind),
+        "out_of_stock": _out_of_stock(facts, kind),
         "customer": facts["customer"],
         "order": order,
         "shipment": _typed_dict(facts["shipment"]),

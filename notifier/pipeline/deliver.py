@@ -209,7 +209,7 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
             return None
         if holds.put_off(session, notification, now):  # an open handoff, an expired voucher
             return None
-        if notification.kind.is_marketing and jobs.paced(session, runtime, notification, customer):
+        if jobs.paced(session, runtime, notification, customer):
             return None
         if notification.kind in jobs.REFRESHED_KINDS:
             notification.context = jobs.refreshed(session, notification)

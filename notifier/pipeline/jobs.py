@@ -1,7 +1,8 @@
 """What a send needs, read when the message is claimed: the job, and the checks made then.
 
 A marketing message is paced (quiet hours, the frequency cap) and carries its unsubscribe
-link; a periodic update is refreshed with the latest known location; the rest only needs the
+link; a payment reminder keeps to the quiet hours while that still lands before its deadline;
+a periodic update is refreshed with the latest known location; the rest only needs the
 customer's contact and the draft.
 """
 
@@ -13,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notifier.decide import pacing
+from notifier.decide import pacing, payments
 from notifier.decide.facts import snapshot
 from notifier.decide.followups import CART_KINDS
+from notifier.decide.policy import QuietHours
 from notifier.decide.routing import Contact
 from notifier.messages.compose import Draft
 from notifier.pipeline.parts import Parts
@@ -55,9 +57,14 @@ def with_unsubscribe(session: Session, runtime: Parts, notification: Notificatio
 def paced(
     session: Session, runtime: Parts, notification: Notification, customer: Customer | None
 ) -> bool:
-    """Quiet hours and the frequency cap: True when the message was put off (or skipped)."""
+    """Quiet hours and the frequency cap for marketing kinds, and the payment reminder's
+    quiet hours: True when the message was put off (or skipped)."""
     now, policy, claim = runtime.clock(), runtime.policy, notification.claim_token
     timezone = (customer.timezone if customer else None) or runtime.settings.default_timezone
+    if notification.kind is Kind.PAYMENT_REMINDER:
+        return _reminder_paced(session, notification, timezone, now, policy.quiet_hours)
+    if not notification.kind.is_marketing:
+        return False
     until = pacing.quiet_until(now, timezone, policy.quiet_hours)
     if until is not None:
         notifications.defer(session, notification.id, claim, until, "deferred: quiet hours", now)
@@ -78,6 +85,21 @@ def paced(
         )
     else:
         notifications.defer(session, notification.id, claim, capped, "deferred: frequency cap", now)
+    return True
+
+
+def _reminder_paced(
+    session: Session, notification: Notification, timezone: str, now: datetime,
+    quiet: QuietHours,
+) -> bool:  # fmt: skip
+    """A payment reminder found in the quiet hours when its time came (a late scheduler, a
+    replay): it waits for their end only when that is still before the voucher's deadline."""
+    deadline = payments.deadline(notification.context or {})
+    until = pacing.reminder_wait(now, deadline, timezone, quiet)
+    if until is None:
+        return False
+    note = "deferred: quiet hours (before the voucher's deadline)"
+    notifications.defer(session, notification.id, notification.claim_token, until, note, now)
     return True
 
 

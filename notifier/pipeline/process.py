@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from notifier import ports
 from notifier.contract.events import EventIn, parse_event_object
 from notifier.decide import customers, playbook, winback
+from notifier.decide.facts import Reader
 from notifier.decide.followups import Cancel
 from notifier.decide.plan import decide_event
 from notifier.decide.planning import Message
@@ -85,7 +86,9 @@ def _process(runtime: Parts, event_row_id: int, claims: list[deliver.Claimed] | 
         else:
             rows = events.lock_waiting_event(session, event_row_id)
         now = runtime.clock()  # after the locks: plans of one order follow each other in time
-        return _Applied(_apply_rows(session, rows, held, now, runtime.policy, claims), bool(rows))
+        defaults = Reader(runtime.settings.default_locale, runtime.settings.default_timezone)
+        applied = _apply_rows(session, rows, held, now, runtime.policy, defaults, claims)
+        return _Applied(applied, bool(rows))
 
 
 def _still_queued(runtime: Parts, event_row_id: int) -> list[int]:
@@ -99,6 +102,7 @@ def _apply_rows(
     held: orders.HeldOrder | None,
     now: datetime,
     policy: Policy,
+    defaults: Reader,
     claims: list[deliver.Claimed] | None,
 ) -> list[int]:
     """Apply the locked events in order, then write the order and the events' outcomes."""
@@ -106,7 +110,7 @@ def _apply_rows(
     outcomes: dict[EventStatus, list[int]] = {}
     order = held.order if held else None
     for row in rows:
-        planned, status = _apply_row(session, row, order, now, policy, claims)
+        planned, status = _apply_row(session, row, order, now, policy, defaults, claims)
         due_now += planned
         outcomes.setdefault(status, []).append(row.id)
     if held is not None:
@@ -122,12 +126,13 @@ def _apply_row(
     order: Order | None,
     now: datetime,
     policy: Policy,
+    defaults: Reader,
     claims: list[deliver.Claimed] | None,
 ) -> tuple[list[int], EventStatus]:
     """Apply one stored event (`row.payload`); the messages due now and what became of it."""
     event = parse_event_object(row.payload)
     with log_context(event_id=event.event_id, order_id=event.order_id):
-        due_now, stale = apply_event(session, event, now, policy, order, claims)
+        due_now, stale = apply_event(session, event, now, policy, defaults, order, claims)
     return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
 
 
@@ -136,26 +141,31 @@ def apply_event(
     event: EventIn,
     now: datetime,
     policy: Policy,
+    defaults: Reader,
     locked: Order | None = None,
     claims: list[deliver.Claimed] | None = None,
 ) -> tuple[list[int], bool]:
     """Ask `decide` for the event's Plan and apply it; (ids due now, whether it was stale).
 
+    `defaults` are the settings' locale and time zone, for a customer who gave none.
     `locked` is the event's order when the caller has locked it already. With `claims`, the
     first messages due now of a new order go there, inserted already claimed."""
     customer = _merge_customer(session, event, policy)
     if event.order is None:
         if _stale_for_its_cart(session, event):
             return [], True
-        plan = decide_event(None, None, event, now, policy)
+        reader = _reader(defaults, customer)
+        plan = decide_event(None, None, event, now, policy, reader=reader)
         _cancel(session, plan.cancels, event, now)
-        return _insert(session, plan.messages, event, None, customer, now, policy), False
+        return _insert(session, plan.messages, event, None, customer, now, policy, reader), False
     order = locked if locked is not None else orders.lock_order(session, event.order.id)
     if order.customer_id is None and customer is not None:
         order.customer_id = customer.id
     customer = orders.get_customer(session, order.customer_id)
     first_event_of_order = not order.details  # every event writes at least the order's id
-    plan = decide_event(order, customer, event, now, policy)
+    reader = _reader(defaults, customer)
+    told = event.type == "order.canceled" and orders.told_of_delay(session, order.id)
+    plan = decide_event(order, customer, event, now, policy, reader=reader, delay_told=told)
     assert plan.order is not None
     orders.write_state(order, plan.order)
     if plan.stale:
@@ -169,7 +179,15 @@ def apply_event(
     open_for_vip(session, customer, plan.vip_note, now, policy)
     # no earlier message of a new order can be waiting: its first ones may be claimed at once
     claims = claims if first_event_of_order else None
-    return _insert(session, plan.messages, event, order, customer, now, policy, claims), False
+    return _insert(
+        session, plan.messages, event, order, customer, now, policy, reader, claims
+    ), False
+
+
+def _reader(defaults: Reader, customer: Customer | None) -> Reader:
+    if customer is None:
+        return defaults
+    return defaults.of(customer.locale, customer.timezone)
 
 
 def _stale_for_its_cart(session: Session, event: EventIn) -> bool:
@@ -193,9 +211,10 @@ def _insert(
     customer: Customer | None,
     now: datetime,
     policy: Policy,
+    reader: Reader,
     claims: list[deliver.Claimed] | None = None,
 ) -> list[int]:
-    rows = rows_of(session, messages, event, order, customer, now, policy.compensation)
+    rows = rows_of(session, messages, event, order, customer, now, policy.compensation, reader)
     pairs = list(zip([m.plan for m in messages], rows, strict=True))
     if claims is not None:
         pairs = _claim_leading(session, pairs, customer, now, claims)

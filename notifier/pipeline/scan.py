@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from notifier import ports
 from notifier.decide import delays, planning, watch, winback
+from notifier.decide.facts import Reader
 from notifier.decide.policy import Winback
 from notifier.decide.routing import MARKETING_OPT_OUT
 from notifier.pipeline.parts import Parts
@@ -50,7 +51,13 @@ def _check(session: Session, runtime: Parts, order: Order, now: datetime) -> lis
     notice = watch.delay_notice(order, customer, signal, now, policy)
     order.notified_eta = notice.notified_eta or order.notified_eta
     open_for_vip(session, customer, notice.vip_note, now, policy)
-    rows = rows_of(session, notice.messages, None, order, customer, now, policy.compensation)
+    settings = runtime.settings
+    reader = Reader(settings.default_locale, settings.default_timezone)
+    if customer is not None:
+        reader = reader.of(customer.locale, customer.timezone)
+    rows = rows_of(
+        session, notice.messages, None, order, customer, now, policy.compensation, reader
+    )
     return insert_planned(session, [m.plan for m in notice.messages], rows, now)
 
 
@@ -81,6 +88,7 @@ def _lapsed(session: Session, customer: Customer, now: datetime, rules: Winback)
         care.has_open_handoff(session, customer.id),
         care.has_order_in_progress(session, customer.id, now - rules.after),
         care.has_pending_winback(session, customer.id),
+        care.last_order_currency(session, customer.id) if rules.incentive else None,
     )
 
 

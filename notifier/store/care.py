@@ -198,3 +198,16 @@ def has_order_in_progress(session: Session, customer_id: str, since: datetime) -
         Order.status_at >= since,
     )
     return session.execute(query.limit(1)).first() is not None
+
+
+def last_order_currency(session: Session, customer_id: str) -> str | None:
+    """The currency of the customer's most recent order (None when unknown)."""
+    query = (
+        select(Order.details)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    details = session.execute(query).scalar_one_or_none()
+    currency = (details or {}).get("currency")
+    return currency if isinstance(currency, str) else None

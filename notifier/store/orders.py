@@ -15,12 +15,9 @@ from sqlalchemy.orm import Session
 from notifier.decide import compensation
 from notifier.decide.facts import OrderView
 from notifier.decide.policy import Compensation as CompensationPolicy
-from notifier.store.models import (
-    Compensation,
-    Customer,
-    Order,
-)
+from notifier.store.models import Compensation, Customer, Notification, Order
 from notifier.store.upserts import insert_ignoring_conflicts, upsert, upsert_locked
+from notifier.vocabulary import Kind, NotificationStatus
 
 
 def lock_order(session: Session, order_id: str) -> Order:
@@ -107,20 +104,34 @@ def orders_due_for_check(session: Session, now: datetime, limit: int) -> list[Or
 
 
 def offer_for(
-    session: Session, order: Order, tier: int, policy: CompensationPolicy
-) -> dict[str, Any] | None:
+    session: Session, order: Order, tier: int, policy: CompensationPolicy, locale: str,
+    now: datetime,
+) -> dict[str, Any] | None:  # fmt: skip
     """The order's offer for this tier, as a message shows it: the one already made if as
-    high, else a new one (a concurrent one for the same tier wins quietly). None for tier 0."""
+    high, else a new one issued now, its code in the customer's language (a concurrent one for
+    the same tier wins quietly). None for tier 0."""
     if tier <= 0:
         return None
     best = _best(session, order.id)
     if compensation.needs_new(best.tier if best else None, tier):
-        values = compensation.terms_of(order.id, tier, policy)
+        values = compensation.terms_of(order.id, tier, policy, locale, now)
         session.execute(insert_ignoring_conflicts(session, Compensation).values(**values))
         best = _best(session, order.id)
     assert best is not None
-    number = (order.details or {}).get("number") or order.id
-    return compensation.offer_view(best, order.id, number, policy)
+    return compensation.offer_view(best, order.id, order.details or {}, policy)
+
+
+TOLD = (NotificationStatus.SENDING, NotificationStatus.SENT, NotificationStatus.DELIVERED)
+
+
+def told_of_delay(session: Session, order_id: str) -> bool:
+    """True when a delay notice of ours went out (or is going out) for the order."""
+    query = select(Notification.id).where(
+        Notification.order_id == order_id,
+        Notification.kind == Kind.DELAY_NOTICE,
+        Notification.status.in_(TOLD),
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def _best(session: Session, order_id: str) -> Compensation | None:

@@ -41,7 +41,9 @@ def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
     assert sent_in(joao) == ["order_confirmed", "order_canceled", "refund_issued",
                              "cart_reminder_1", "cart_reminder_2", "payment_pending",
                              "payment_reminder"]  # fmt: skip
-    assert "payment_reminder · sms (on the console) · sent · 2026-11-15T03:00" in joao
+    # the boleto expires 11-15 23:59 in São Paulo: reminded at 20:00 there the evening before,
+    # not at midnight
+    assert "payment_reminder · sms (on the console) · sent · 2026-11-14T23:00" in joao
     assert "sms (on the console)" in joao and "R$" in joao
     assert "cart_reminder_1 · sms (on the console) · sent · 2026-11-11T11:30" in joao  # morning
     emily = section(output, "Emily Clark")
