@@ -190,7 +190,7 @@ def test_out_of_hours_the_acknowledgement_names_the_next_morning(
     fake_twilio.reset()
     write_in(client, fake_twilio, QUESTION)
     [ack] = [m for m in fake_twilio.messages if m.to == PHONE]
-    assert ack.body is not None and "mié 11 de nov 10:00" in ack.body
+    assert ack.body is not None and "miércoles 11 de noviembre a las 10:00 a.m." in ack.body
 
 
 def test_a_failing_support_webhook_is_retried_by_the_scheduler_until_it_answers(
