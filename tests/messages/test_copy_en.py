@@ -16,6 +16,7 @@ from notifier.messages.segments import count_segments
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES, settings_for
+from tests.messages.conftest import read_all
 
 SHOP = "Casa Lupita"
 ZONE = "America/Mexico_City"
@@ -37,24 +38,6 @@ def facts_of(kind: Kind, sample: str = "full") -> dict[str, Any]:
 
 def render(renderer: Renderer, kind: Kind, channel: str, facts: dict[str, Any]) -> Rendered:
     return renderer.render(kind, channel, template_view(facts, kind, "en", ZONE))
-
-
-def email_words(rendered: Rendered) -> str:
-    """Subject, text and HTML of an email, in one string."""
-    return "\n".join((rendered.subject or "", rendered.text, rendered.html or ""))
-
-
-@pytest.fixture
-def renderer(sqlite_url: str) -> Renderer:
-    return renderer_for(settings_for(sqlite_url, shop_name=SHOP))
-
-
-@pytest.fixture
-def replying(sqlite_url: str) -> Renderer:
-    """A shop whose email replies reach a person."""
-    return renderer_for(
-        settings_for(sqlite_url, shop_name=SHOP, email_reply_to="ayuda@casalupita.mx")
-    )
 
 
 @pytest.fixture
@@ -98,7 +81,7 @@ def test_no_email_asks_for_a_reply_unless_a_reply_reaches_a_person(
         (kind, sample)
         for kind in Kind
         for sample, facts in sample_facts(kind).items()
-        if re.search(r"\breply", email_words(render(renderer, kind, "email", facts)), re.I)
+        if re.search(r"\breply", read_all(render(renderer, kind, "email", facts)), re.I)
     ]
     assert asking == []
     shipped = render(replying, Kind.ORDER_SHIPPED, "email", facts_of(Kind.ORDER_SHIPPED))
@@ -155,7 +138,7 @@ def test_a_lost_or_damaged_package_is_replaced_or_refunded_never_given_a_new_dat
     facts = facts_of(Kind.DELAY_NOTICE)
     facts["delay"]["exception_reason"] = reason
     rendered = render(replying, Kind.DELAY_NOTICE, channel, facts)
-    words = email_words(rendered)
+    words = read_all(rendered)
     assert "new one at no cost" in words and "you choose" in words
     assert re.search(r"refund you in full", words) and TOTAL in words
     assert facts["offer"]["cancel_url"] in words
@@ -188,7 +171,7 @@ def test_an_order_canceled_unpaid_can_be_placed_again_and_promises_no_refund(
 ) -> None:
     facts = facts_of(Kind.ORDER_CANCELED)
     facts["order"]["cancel_reason"] = "payment_expired"
-    words = email_words(render(renderer, Kind.ORDER_CANCELED, channel, facts))
+    words = read_all(render(renderer, Kind.ORDER_CANCELED, channel, facts))
     assert "refund" not in words.lower()
     assert "again" in words and facts["order"]["status_url"] in words
 
@@ -221,7 +204,7 @@ def test_whatsapp_greets_hi_ana_and_no_date_or_time_is_followed_by_a_stray_perio
             if not whatsapp.startswith(greeting) or BOLD_TIME_AND_PERIOD.search(whatsapp):
                 wrong.append((kind, sample, whatsapp))
             for channel in ("sms", "whatsapp", "email"):
-                words = email_words(render(renderer, kind, channel, facts))
+                words = read_all(render(renderer, kind, channel, facts))
                 if re.search(r"\.\.|\b(?:AM|PM)\.|free delivery", words, re.I):
                     wrong.append((kind, sample, words))
     assert wrong == []

@@ -16,6 +16,7 @@ from notifier.messages.segments import count_segments
 from notifier.messages.views import template_view
 from notifier.vocabulary import Kind
 from tests.conftest import TEMPLATES, settings_for
+from tests.messages.conftest import read_all
 
 SHOP = "Casa Lupita"
 ZONE = "America/Mexico_City"
@@ -31,17 +32,6 @@ ASKS_FOR_A_REPLY = re.compile(r"\brespond(e|es|iendo)\b", re.IGNORECASE)
 Change = Callable[[dict[str, Any]], None]
 
 
-@pytest.fixture
-def renderer(sqlite_url: str) -> Renderer:
-    return renderer_for(settings_for(sqlite_url, shop_name=SHOP))
-
-
-@pytest.fixture
-def replying(sqlite_url: str) -> Renderer:
-    """A shop whose email replies reach a person."""
-    return renderer_for(settings_for(sqlite_url, shop_name=SHOP, email_reply_to="ayuda@lupita.mx"))
-
-
 def facts(kind: str, sample: str = "full", change: Change | None = None) -> dict[str, Any]:
     """A sample's facts, changed for the case."""
     chosen = copy.deepcopy(sample_facts(kind)[sample])
@@ -52,11 +42,6 @@ def facts(kind: str, sample: str = "full", change: Change | None = None) -> dict
 
 def render(renderer: Renderer, kind: str, channel: str, chosen: dict[str, Any]) -> Rendered:
     return renderer.render(kind, channel, template_view(chosen, kind, "es", ZONE))
-
-
-def everything(rendered: Rendered) -> str:
-    """What the customer reads: subject, text and HTML (tags left in, they do not read)."""
-    return "\n".join(part for part in (rendered.subject, rendered.text, rendered.html) if part)
 
 
 def samples(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -102,7 +87,7 @@ def test_no_email_asks_for_a_reply_unless_the_reply_reaches_a_person(
 ) -> None:
     for kind in KINDS:
         for name, chosen in samples(kind):
-            email = everything(render(renderer, kind, "email", chosen))
+            email = read_all(render(renderer, kind, "email", chosen))
             assert not ASKS_FOR_A_REPLY.search(email), (kind, name, email)
     answered = render(replying, Kind.ORDER_CONFIRMED, "email", facts(Kind.ORDER_CONFIRMED))
     assert "solo responde a este correo" in answered.text
@@ -155,7 +140,7 @@ def test_a_lost_or_damaged_package_is_sent_again_or_refunded_never_given_a_new_d
             no_cancel_link(chosen)
 
     for channel in ("sms", "whatsapp", "email"):
-        text = everything(
+        text = read_all(
             render(renderer, Kind.DELAY_NOTICE, channel, facts(Kind.DELAY_NOTICE, change=gone))
         )
         assert "fecha" not in text.lower() and "16 nov" not in text, (channel, text)
@@ -206,7 +191,7 @@ def test_an_order_canceled_for_an_expired_payment_can_be_placed_again_never_refu
 
     for channel in ("sms", "whatsapp", "email"):
         chosen = facts(Kind.ORDER_CANCELED, change=expired)
-        text = everything(render(renderer, Kind.ORDER_CANCELED, channel, chosen))
+        text = read_all(render(renderer, Kind.ORDER_CANCELED, channel, chosen))
         assert "reembols" not in text and ORDER_PAGE in text, (channel, text)
         assert "de nuevo" in text, (channel, text)
 

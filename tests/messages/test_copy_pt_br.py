@@ -30,19 +30,6 @@ EXCEPTIONS = ("weather", "address_issue", "failed_attempt", "customs", "lost", "
               "carrier_delay", "high_volume", "other")  # fmt: skip
 
 
-@pytest.fixture
-def renderer(sqlite_url: str) -> Renderer:
-    return renderer_for(settings_for(sqlite_url, shop_name=SHOP))
-
-
-@pytest.fixture
-def answered(sqlite_url: str) -> Renderer:
-    """A shop whose email replies reach a person (NOTIFIER_EMAIL_REPLY_TO)."""
-    return renderer_for(
-        settings_for(sqlite_url, shop_name=SHOP, email_reply_to="ajuda@casalupita.com.br")
-    )
-
-
 def facts(kind: Kind, sample: str = "full", **parts: Any) -> dict[str, Any]:
     """A sample's facts with some parts changed: a dict updates that part, anything else
     replaces it."""
@@ -117,7 +104,7 @@ REPLY = re.compile(r"respond\w*\s+(?:a\s+)?este\s+e-mail", re.IGNORECASE)
 
 
 def test_no_email_says_just_reply_unless_a_reply_reaches_a_person(
-    renderer: Renderer, answered: Renderer
+    renderer: Renderer, replying: Renderer
 ) -> None:
     cases = [(kind, facts(kind, name)) for kind in KINDS for name in ("full", "bare")]
     cases += [(Kind.DELAY_NOTICE, variant) for variant in delay_variants()]
@@ -125,7 +112,7 @@ def test_no_email_says_just_reply_unless_a_reply_reaches_a_person(
     for kind, kind_facts in cases:
         for words in texts(render(renderer, kind, "email", kind_facts)):
             assert not REPLY.search(words), (kind, REPLY.search(words))
-    confirmed = render(answered, Kind.ORDER_CONFIRMED, "email", facts(Kind.ORDER_CONFIRMED))
+    confirmed = render(replying, Kind.ORDER_CONFIRMED, "email", facts(Kind.ORDER_CONFIRMED))
     assert "é só responder a este e-mail" in confirmed.text
     unanswered = render(renderer, Kind.REFUND_ISSUED, "email", facts(Kind.REFUND_ISSUED))
     assert "fale com a gente pela página do seu pedido" in unanswered.text  # the page instead
@@ -152,7 +139,7 @@ def test_marketing_sms_and_whatsapp_say_how_to_stop(renderer: Renderer) -> None:
 )
 @pytest.mark.parametrize("reason", ["weather", "eta_later", "stalled"])
 def test_a_delay_offers_to_wait_or_to_cancel_with_an_immediate_full_refund(
-    answered: Renderer, offer: dict[str, Any] | None, how: str, reason: str
+    replying: Renderer, offer: dict[str, Any] | None, how: str, reason: str
 ) -> None:
     delay = (
         {"reason": "exception", "exception_reason": reason}
@@ -160,14 +147,14 @@ def test_a_delay_offers_to_wait_or_to_cancel_with_an_immediate_full_refund(
         else {"reason": reason, "exception_reason": None, "days_late": 1}
     )
     kind_facts = facts(Kind.DELAY_NOTICE, delay=delay, offer=offer)
-    for channel, words in all_of(answered, Kind.DELAY_NOTICE, kind_facts).items():
+    for channel, words in all_of(replying, Kind.DELAY_NOTICE, kind_facts).items():
         assert "esperar" in words.lower(), (channel, words)
         assert TOTAL in words and how in words, (channel, words)
         assert "na hora" in words if channel == "sms" else "reembolso total e imediato" in words
         if offer is not None:
             coupon = kind_facts["offer"]["coupon_code"]
             assert coupon in words and f"{kind_facts['offer']['percent_off']}%" in words
-    top = all_of(answered, Kind.DELAY_NOTICE, facts(Kind.DELAY_NOTICE))
+    top = all_of(replying, Kind.DELAY_NOTICE, facts(Kind.DELAY_NOTICE))
     assert "frete por nossa conta" in top["sms"]
     assert "frete grátis" in top["whatsapp"] and "frete grátis" in top["email"]
 
@@ -175,12 +162,12 @@ def test_a_delay_offers_to_wait_or_to_cancel_with_an_immediate_full_refund(
 @pytest.mark.parametrize("why", ["lost", "damaged"])
 @pytest.mark.parametrize("cancel_url", [CANCEL_URL, None])
 def test_a_lost_or_damaged_package_is_replaced_or_refunded_not_late(
-    answered: Renderer, why: str, cancel_url: str | None
+    replying: Renderer, why: str, cancel_url: str | None
 ) -> None:
     kind_facts = facts(
         Kind.DELAY_NOTICE, delay={"exception_reason": why}, offer={"cancel_url": cancel_url}
     )
-    for channel, words in all_of(answered, Kind.DELAY_NOTICE, kind_facts).items():
+    for channel, words in all_of(replying, Kind.DELAY_NOTICE, kind_facts).items():
         lower = words.lower()
         for late in ("nova data", "previsão", "atras", "data prometida", "depois do previsto"):
             assert late not in lower, (channel, late, words)
