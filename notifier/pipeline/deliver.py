@@ -262,6 +262,7 @@ def _send(
     except NoSlotSoon as exc:  # back to the queue until the slot: the rate is never exceeded
         history.append(_entry(runtime, route, "deferred", str(exc)))
         values = _route_values(runtime, route, history, error=str(exc))
+        values["attempts"] = notifications.NOT_AN_ATTEMPT
         return Outcome(NotificationStatus.QUEUED, values, retry_after=exc.seconds)
     start_provider_call(runtime, job.draft.notification_id, job.claim)  # raises ClaimLost
     try:

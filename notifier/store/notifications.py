@@ -382,6 +382,11 @@ def marketing_sent_since(
     return [moment for moment in session.execute(query).scalars() if moment is not None]
 
 
+# An outcome's `attempts` when the claim only found the message too early (quiet hours, the
+# frequency cap, a rate-limit slot far off): that claim does not count against the retries.
+NOT_AN_ATTEMPT = Notification.attempts - 1
+
+
 def defer(
     session: Session, notification_id: int, claim: int, due_at: datetime, why: str, now: datetime
 ) -> bool:
@@ -391,8 +396,7 @@ def defer(
         notification_id,
         claim,
         NotificationStatus.SCHEDULED,
-        # not an attempt: the claim that found it too early does not count
-        {"due_at": due_at, "error": why, "updated_at": now, "attempts": Notification.attempts - 1},
+        {"due_at": due_at, "error": why, "updated_at": now, "attempts": NOT_AN_ATTEMPT},
     )
 
 

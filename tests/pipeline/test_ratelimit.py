@@ -7,7 +7,14 @@ import itertools
 import pytest
 import redis
 
+import notifier
 from notifier.pipeline.ratelimit import LocalRateLimiter, NoSlotSoon, RedisRateLimiter
+from notifier.store.db import session_scope
+from notifier.store.models import Notification
+from notifier.vocabulary import NotificationStatus
+from notifier.workers.runtime import Runtime
+from tests.conftest import example
+from tests.fakes.twilio import FakeTwilio
 
 
 class RecordingSleep:
@@ -74,3 +81,23 @@ def test_the_local_limiter_refuses_a_far_slot_the_same_way() -> None:
     with pytest.raises(NoSlotSoon) as again:
         limiter.acquire("sms", per_second=0.02)
     assert again.value.seconds <= 50
+
+
+class NoSlotForAMinute:
+    """A limiter whose next slot is always a minute away (a burst far beyond the rate)."""
+
+    def acquire(self, sender: str, per_second: float) -> float:
+        raise NoSlotSoon(60.0)
+
+
+def test_a_send_put_off_for_its_slot_spends_none_of_its_attempts(
+    live: Runtime, monkeypatch: pytest.MonkeyPatch, fake_twilio: FakeTwilio
+) -> None:
+    monkeypatch.setattr("notifier.pipeline.deliver.time.sleep", lambda seconds: None)
+    live.limiter = NoSlotForAMinute()
+    notifier.publish(example("order_placed"), runtime=live)
+    assert fake_twilio.messages == []
+    with session_scope(live.db_url) as session:
+        [message] = session.query(Notification).all()
+        assert (message.status, message.attempts) == (NotificationStatus.QUEUED, 0)
+        assert {h["outcome"] for h in message.history} == {"deferred"}
