@@ -16,7 +16,7 @@ from typing import Any
 from notifier.contract.events import EventIn
 from notifier.decide import pacing
 from notifier.decide.followups import Cancel, Later
-from notifier.decide.policy import PaymentReminders, Policy
+from notifier.decide.policy import PaymentReminders, Policy, SpeiAccount
 from notifier.vocabulary import Kind
 
 PAYMENT_KINDS = frozenset({Kind.PAYMENT_PENDING, Kind.PAYMENT_REMINDER})
@@ -68,10 +68,27 @@ def cancellations(event: EventIn) -> list[Cancel]:
     return []
 
 
-def extras(event: EventIn) -> dict[str, Any]:
-    """The voucher as templates see it: method, code, voucher link, expiry."""
+def extras(event: EventIn, account: SpeiAccount | None = None) -> dict[str, Any]:
+    """The voucher as templates see it: method, code, voucher link, expiry; and for SPEI, where
+    the transfer goes (`spei_transfer`)."""
     payment = event.payment.model_dump(mode="json") if event.payment else {}
-    return {"payment": {key: payment.get(key) for key in PAYMENT_KEYS}}
+    voucher = {key: payment.get(key) for key in PAYMENT_KEYS}
+    if voucher["method"] == "spei":
+        voucher["spei"] = spei_transfer(voucher["code"], account or SpeiAccount())
+    return {"payment": voucher}
+
+
+def spei_transfer(code: str | None, account: SpeiAccount) -> dict[str, str | None]:
+    """A SPEI transfer's CLABE, bank, beneficiary and reference: a voucher's code of 18 digits
+    is the order's own CLABE; any other code is the reference to write in the transfer, sent
+    to the shop's CLABE of the policy."""
+    own_clabe = code is not None and len(code) == 18 and code.isdigit()
+    return {
+        "clabe": code if own_clabe else account.clabe,
+        "reference": None if own_clabe else code,
+        "bank": account.bank,
+        "beneficiary": account.beneficiary,
+    }
 
 
 def deadline(context: dict[str, Any]) -> datetime | None:

@@ -63,7 +63,7 @@ def kind_extras(
     if kind is Kind.REVIEW_REQUEST and order is not None:
         return {"review_url": review_url(order, policy)}
     if kind in payments.PAYMENT_KINDS:
-        return payments.extras(event)
+        return payments.extras(event, policy.spei)
     return {}
 
 

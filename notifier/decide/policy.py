@@ -234,6 +234,15 @@ class PaymentReminders(Section):
         return lead
 
 
+class SpeiAccount(Section):
+    """Where a SPEI transfer goes: the shop's bank and beneficiary, and its CLABE for orders
+    whose voucher carries only a reference (a voucher's own 18-digit CLABE wins)."""
+
+    clabe: Annotated[str, Field(pattern=r"^[0-9]{18}$")] | None = None
+    bank: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    beneficiary: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+
+
 class Winback(Section):
     """Customers who stopped buying: when to miss them, how often, with what offer."""
 
@@ -308,6 +317,7 @@ class Policy(Section):
     cart_incentive: Incentive | None = None
     out_of_stock: OutOfStock = OutOfStock()
     payment_reminder_before: PaymentReminders = PaymentReminders()
+    spei: SpeiAccount = SpeiAccount()
     winback: Winback = Winback()
     support: Support = Support()
     # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url

@@ -111,6 +111,10 @@ VOUCHERS: dict[str, dict[str, Any]] = {
     "boleto": {"status": "pending", "method": "boleto",
                "code": "23793.38128 60000.000003 00000.000400 1 84340000089900",
                "voucher_url": None, "expires_at": "2026-11-13T23:59:00-03:00"},
+    "spei": {"status": "pending", "method": "spei", "code": "646180157000000004",
+             "voucher_url": None, "expires_at": "2026-11-12T23:59:00-06:00",
+             "spei": {"clabe": "646180157000000004", "reference": None, "bank": "STP",
+                      "beneficiary": "Casa Lupita SA de CV"}},
     "bare": dict.fromkeys(("status", "method", "voucher_url", "code", "expires_at")),
 }  # fmt: skip
 HANDOFFS = {

@@ -88,7 +88,7 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
     delay, payment, handoff = facts.get("delay"), facts.get("payment"), facts.get("handoff")
     return {
         "delay": _typed_dict(delay) if delay else None,
-        "payment": _typed_dict(payment) if payment else None,
+        "payment": _typed_dict({"spei": None} | payment) if payment else None,
         "handoff": _typed_dict(handoff) if handoff else None,
         "winback": facts.get("winback"),
         "offer": _typed_offer(facts.get("offer")),

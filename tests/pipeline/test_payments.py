@@ -15,7 +15,7 @@ import pytest
 
 import notifier
 from notifier.contract.events import parse_event_object
-from notifier.decide.payments import reminder_at, reminders
+from notifier.decide.payments import reminder_at, reminders, spei_transfer
 from notifier.decide.policy import PaymentReminders, Policy
 from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime, build_runtime
@@ -182,3 +182,18 @@ def test_an_unpaid_order_past_its_ship_by_is_not_told_it_is_late(
     notifier.publish(event, runtime=shop)
     at(shop, clock, PLACED + timedelta(hours=31))
     assert [kind for kind, _ in statuses(shop)] == ["payment_pending", "payment_reminder"]
+
+
+def test_a_spei_voucher_names_the_clabe_bank_and_beneficiary_of_the_policy() -> None:
+    shop = {"bank": "STP", "beneficiary": "Casa Lupita SA de CV", "clabe": "646180157000000004"}
+    account = Policy.model_validate({"spei": shop}).spei
+    own = spei_transfer("012180001234567897", account)
+    assert (own["clabe"], own["reference"]) == ("012180001234567897", None)
+    by_reference = spei_transfer("7001234", account)
+    assert by_reference == {"clabe": "646180157000000004", "reference": "7001234",
+                            "bank": "STP", "beneficiary": "Casa Lupita SA de CV"}  # fmt: skip
+
+
+def test_a_spei_clabe_in_the_policy_must_have_18_digits() -> None:
+    with pytest.raises(ValueError, match="clabe"):
+        Policy.model_validate({"spei": {"clabe": "64618015700000"}})
