@@ -205,7 +205,10 @@ def test_an_order_canceled_unpaid_can_be_placed_again_and_promises_no_refund(
     renderer: Renderer, status_url: str | None
 ) -> None:
     unpaid = facts(
-        Kind.ORDER_CANCELED, order={"cancel_reason": "payment_expired", "status_url": status_url}
+        Kind.ORDER_CANCELED,
+        "payment_expired",
+        order={"status_url": status_url},
+        cancellation={"order_again_url": status_url},
     )
     for channel, words in all_of(renderer, Kind.ORDER_CANCELED, unpaid).items():
         lower = words.lower()
