@@ -220,16 +220,19 @@ def test_an_order_canceled_unpaid_can_be_placed_again_and_promises_no_refund(
 def test_out_of_stock_sms_links_the_alternatives_and_says_the_rest_ships(
     renderer: Renderer,
 ) -> None:
-    def sms(**parts: Any) -> str:
-        return render(renderer, Kind.OUT_OF_STOCK, "sms", facts(Kind.OUT_OF_STOCK, **parts)).text
+    def sms(sample: str = "full", **parts: Any) -> str:
+        kind_facts = facts(Kind.OUT_OF_STOCK, sample, **parts)
+        return render(renderer, Kind.OUT_OF_STOCK, "sms", kind_facts).text
 
     alternative = sample_facts(Kind.OUT_OF_STOCK)["full"]["affected_items"][0]["alternatives"][0]
     rest = "O restante do pedido segue como previsto."
     assert rest in sms() and sms().count("https://") == 1 and STATUS_URL in sms()
-    without_page = sms(order={"status_url": None})
+    without_page = sms(order={"status_url": None}, out_of_stock={"alternatives_url": None})
     assert alternative["url"] in without_page and without_page.count("https://") == 1
+    assert rest not in sms("only_item")  # nothing else in the order ships
     only_item = sample_facts(Kind.OUT_OF_STOCK)["full"]["order"]["items"][:1]
-    assert rest not in sms(order={"items": only_item})  # nothing else in the order
+    stored_before = {"order": {"items": only_item}, "out_of_stock": None}  # no facts: the items
+    assert rest not in sms(**stored_before)
     for channel in ("whatsapp", "email"):
         words = render(renderer, Kind.OUT_OF_STOCK, channel, facts(Kind.OUT_OF_STOCK)).text
         assert "O restante do seu pedido segue como previsto." in words, channel
