@@ -174,11 +174,10 @@ def test_a_voucher_shows_the_amount_and_its_code_on_a_line_of_its_own(
 def test_an_order_canceled_unpaid_can_be_placed_again_and_promises_no_refund(
     renderer: Renderer, channel: str
 ) -> None:
-    facts = facts_of(Kind.ORDER_CANCELED)
-    facts["order"]["cancel_reason"] = "payment_expired"
+    facts = facts_of(Kind.ORDER_CANCELED, "payment_expired")
     words = read_all(render(renderer, Kind.ORDER_CANCELED, channel, facts))
     assert "refund" not in words.lower()
-    assert "again" in words and facts["order"]["status_url"] in words
+    assert "order again" in words and facts["cancellation"]["order_again_url"] in words
 
 
 def test_an_out_of_stock_sms_links_once_and_says_the_rest_ships(renderer: Renderer) -> None:
