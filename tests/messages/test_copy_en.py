@@ -183,13 +183,12 @@ def test_an_order_canceled_unpaid_can_be_placed_again_and_promises_no_refund(
 def test_an_out_of_stock_sms_links_once_and_says_the_rest_ships(renderer: Renderer) -> None:
     facts = facts_of(Kind.OUT_OF_STOCK)
     text = render(renderer, Kind.OUT_OF_STOCK, "sms", facts).text
-    assert URL.findall(text) == [facts["order"]["status_url"]]
-    assert "the rest ships as planned" in text
-    only = facts_of(Kind.OUT_OF_STOCK)
-    only["order"]["items"] = only["order"]["items"][:1]
+    assert URL.findall(text) == [facts["out_of_stock"]["alternatives_url"]]
+    assert "rest ships" in text
+    only = facts_of(Kind.OUT_OF_STOCK, "only_item")  # nothing else is left to ship
     assert "rest" not in render(renderer, Kind.OUT_OF_STOCK, "sms", only).text
     no_page = facts_of(Kind.OUT_OF_STOCK)
-    no_page["order"]["status_url"] = None
+    no_page["order"]["status_url"] = no_page["out_of_stock"]["alternatives_url"] = None
     text = render(renderer, Kind.OUT_OF_STOCK, "sms", no_page).text
     assert URL.findall(text) == ["https://shop.example.com/p/SKU-2"]
 
