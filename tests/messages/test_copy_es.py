@@ -66,13 +66,7 @@ def test_every_sms_is_gsm7_in_one_segment_and_marketing_in_two(renderer: Rendere
             text = render(renderer, kind, "sms", chosen).text
             count = count_segments(text)
             assert count.encoding == "GSM-7", (kind, name, text)
-            # Out of stock must name the missing item, say the rest ships, give the refund's
-            # amount, the no-answer default with its weekday, day and time, and the
-            # 39-character link to the alternatives: with their words, no 160 units hold them
-            # all (the barest wording with the full sample is 165): two segments.
-            two = kind == Kind.OUT_OF_STOCK and name != "bare"
-            allowed = 2 if two else budget
-            assert count.segments <= allowed, (kind, name, count, text)
+            assert count.segments <= budget, (kind, name, count, text)
 
 
 def test_every_whatsapp_text_names_the_shop_and_reads_well_without_a_name(
@@ -222,7 +216,7 @@ def test_an_out_of_stock_sms_links_the_alternatives_and_says_what_happens_to_the
 ) -> None:
     kind = Kind.OUT_OF_STOCK
     sms = render(renderer, kind, "sms", facts(kind)).text
-    assert sms.endswith(ORDER_PAGE) and "El resto de tu pedido sale a tiempo." in sms, sms
+    assert sms.endswith(ORDER_PAGE) and ", el resto sale." in sms, sms
     unlinked = render(renderer, kind, "sms", facts(kind, change=without_order_page)).text
     assert unlinked.endswith("https://shop.example.com/p/SKU-2"), unlinked
     alone = render(renderer, kind, "sms", facts(kind, "only_item")).text
@@ -338,16 +332,30 @@ def test_out_of_stock_states_the_refund_the_no_answer_default_and_the_alternativ
         "only_item": "cancelamos tu pedido y te devolvemos $1,299.00",
     }
     for sample, default in defaults.items():
-        for channel in ("sms", "whatsapp", "email"):
+        for channel in ("whatsapp", "email"):
             text = render(renderer, kind, channel, facts(kind, sample)).text
             assert "Chamarra de mezclilla" in text and "$1,299.00" in text, (channel, text)
             assert "Si no eliges antes del" in text and default in text, (channel, text)
-            said = deadline if channel != "sms" or deadline in text else SHORT_DEADLINE
-            assert said in text.replace("*", ""), (channel, text)
+            assert deadline in text.replace("*", ""), (channel, text)
             assert ORDER_PAGE in text, (channel, text)
-        sms = render(renderer, kind, "sms", facts(kind, sample)).text
-        assert sms.endswith(f"Opciones: {ORDER_PAGE}"), sms
-        assert count_segments(sms).encoding == "GSM-7", sms
+
+
+@pytest.mark.parametrize(
+    ("sample", "says"),
+    [("full", "MX-5001: no hay Chamarra de mezclilla, el resto sale.\n"
+              "Elige otra o te devolvemos $1,299 el 12 nov 4 p.m.:"),
+     ("alternative", "el resto sale.\nEnviamos otra el 12 nov 4 p.m. o reembolso de $1,299:"),
+     ("only_item", "MX-5001: no hay Chamarra de mezclilla.\n"
+                   "Elige otra o cancelamos y te devolvemos $1,299 el 12 nov 4 p.m.:")],
+)  # fmt: skip
+def test_an_out_of_stock_sms_says_it_all_in_one_segment(
+    renderer: Renderer, sample: str, says: str
+) -> None:
+    kind = Kind.OUT_OF_STOCK
+    sms = render(renderer, kind, "sms", facts(kind, sample)).text
+    assert says in sms and sms.endswith(f":\n{ORDER_PAGE}"), sms
+    count = count_segments(sms)
+    assert (count.encoding, count.segments) == ("GSM-7", 1), (count, sms)
     moved = facts(kind, change=lambda c: c["out_of_stock"].update(alternatives_url=CANCEL_URL))
     assert render(renderer, kind, "sms", moved).text.endswith(CANCEL_URL)
 
