@@ -231,7 +231,7 @@ def test_out_of_stock_sms_links_the_alternatives_and_says_the_rest_ships(
     assert alternative["url"] in without_page and without_page.count("https://") == 1
     assert rest not in sms("only_item")  # nothing else in the order ships
     only_item = sample_facts(Kind.OUT_OF_STOCK)["full"]["order"]["items"][:1]
-    stored_before = {"order": {"items": only_item}, "out_of_stock": None}  # no facts: the items
+    stored_before: dict[str, Any] = {"order": {"items": only_item}, "out_of_stock": None}
     assert rest not in sms(**stored_before)
     for channel in ("whatsapp", "email"):
         words = render(renderer, Kind.OUT_OF_STOCK, channel, facts(Kind.OUT_OF_STOCK)).text
