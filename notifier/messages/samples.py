@@ -9,6 +9,7 @@ from typing import Any
 from notifier.contract.events import EventIn
 from notifier.decide import payments
 from notifier.decide.facts import snapshot
+from notifier.decide.policy import SpeiAccount
 
 FULL_CUSTOMER = {"id": "cus-100", "name": "Ana Pérez"}
 # Real customers' names: Á, ç and ã are not GSM-7 (ñ and é are).
@@ -101,6 +102,8 @@ PIX_CODE = (
     "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
     "5204000053039865802BR5913Loja Exemplo6009SAO PAULO62070503***63041D3D"
 )
+SPEI_CLABE = "646180157000000004"  # the order's own CLABE, as Conekta or STP give one
+SPEI_ACCOUNT = SpeiAccount(bank="STP", beneficiary="Casa Lupita SA de CV")
 VOUCHERS: dict[str, dict[str, Any]] = {
     "full": {"status": "pending", "method": "pix", "code": PIX_CODE,
              "voucher_url": "https://pay.example.com/v/MX-5001",
@@ -111,10 +114,9 @@ VOUCHERS: dict[str, dict[str, Any]] = {
     "boleto": {"status": "pending", "method": "boleto",
                "code": "23793.38128 60000.000003 00000.000400 1 84340000089900",
                "voucher_url": None, "expires_at": "2026-11-13T23:59:00-03:00"},
-    "spei": {"status": "pending", "method": "spei", "code": "646180157000000004",
+    "spei": {"status": "pending", "method": "spei", "code": SPEI_CLABE,
              "voucher_url": None, "expires_at": "2026-11-12T23:59:00-06:00",
-             "spei": {"clabe": "646180157000000004", "reference": None, "bank": "STP",
-                      "beneficiary": "Casa Lupita SA de CV"}},
+             "spei": payments.spei_transfer(SPEI_CLABE, SPEI_ACCOUNT)},
     "bare": dict.fromkeys(("status", "method", "voucher_url", "code", "expires_at")),
 }  # fmt: skip
 HANDOFFS = {
