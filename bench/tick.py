@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class HandOverCounter:
 
     def send(self, task: str, row_id: int) -> None:
         self.count += 1
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        self.count += len(row_ids)
 
     def ping(self) -> None:
         """Nothing to reach."""

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ class Collecting:
 
     def send(self, task: str, row_id: int) -> None:
         self.tasks.append((task, row_id))
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        for row_id in row_ids:
+            self.send(task, row_id)
 
     def ping(self) -> None:
         """Nothing to reach."""

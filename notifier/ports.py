@@ -7,7 +7,7 @@ Part of the ground: it imports nothing of notifier but the config, and every lay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,7 +16,9 @@ from notifier.config import Settings
 Clock = Callable[[], datetime]
 
 PROCESS_EVENT = "events.process"
+PROCESS_EVENTS = "events.process_batch"
 DELIVER = "notifications.deliver"
+DELIVER_BATCH = "notifications.deliver_batch"
 FORWARD = "support.forward"
 PLATFORM_FETCH = "platforms.fetch"
 
@@ -26,11 +28,20 @@ class Dispatcher(Protocol):
 
     def send(self, task: str, row_id: int) -> None: ...
 
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        """Hand many row ids to one task run (one queue message): a `*_batch` task."""
+
     def ping(self) -> None:
         """Raise if the broker cannot be reached."""
 
     def depth(self) -> int:
         """How many messages wait in the broker."""
+
+
+def send_in_batches(dispatcher: Dispatcher, task: str, row_ids: Sequence[int], size: int) -> None:
+    """Hand `row_ids` to the batch `task`, `size` ids per queue message at most."""
+    for start in range(0, len(row_ids), size):
+        dispatcher.send_batch(task, row_ids[start : start + size])
 
 
 class Core(Protocol):

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,10 @@ class HeldDispatcher:
 
     def send(self, task: str, row_id: int) -> None:
         self.sent.append((task, row_id))
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        for row_id in row_ids:
+            self.send(task, row_id)
 
     def ping(self) -> None:
         """Always reachable."""

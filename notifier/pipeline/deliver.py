@@ -88,6 +88,16 @@ def deliver_or_retry_inline(runtime: Parts, notification_id: int) -> Notificatio
     return None
 
 
+def deliver_batch_inline(runtime: Parts, notification_ids: list[int]) -> None:
+    """The embedded mode's batch delivery: each message as `deliver_or_retry_inline`. One that
+    fails is logged and left `queued`: the reconciler hands it over again; the rest go on."""
+    for notification_id in notification_ids:
+        try:
+            deliver_or_retry_inline(runtime, notification_id)
+        except Exception:
+            log.exception("message %s: delivery failed; left for the reconciler", notification_id)
+
+
 def _send_earlier_first(runtime: Parts, notification_id: int) -> None:
     now = runtime.clock()
     with session_scope(runtime.db_url) as session:

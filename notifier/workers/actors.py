@@ -21,6 +21,8 @@ from notifier.workers.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
+BATCH_TIME_LIMIT_MS = 600_000
+
 _settings = get_settings()
 if _settings.is_embedded:
     raise ConfigError(
@@ -73,6 +75,18 @@ def deliver(notification_id: int) -> None:
         delivery.deliver(get_runtime(), notification_id)
     except TransientError as exc:
         raise dramatiq.Retry(str(exc), delay=_delay_ms(exc)) from exc
+
+
+# A batch of due messages handed over by the scheduler: each sent as `process_event` sends
+# its own (one that can't go now goes to `deliver`, alone); a batch may take minutes.
+@dramatiq.actor(
+    actor_name=broker.DELIVER_BATCH, queue_name=broker.QUEUE, time_limit=BATCH_TIME_LIMIT_MS
+)
+def deliver_batch(notification_ids: list[int]) -> None:
+    """Send a batch of queued messages, one after the other."""
+    runtime = get_runtime()
+    for notification_id in notification_ids:
+        _deliver_here(runtime, notification_id)
 
 
 def _delay_ms(exc: TransientError) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
@@ -23,9 +23,25 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-from notifier.ports import DELIVER, FORWARD, PLATFORM_FETCH, PROCESS_EVENT, Dispatcher
+from notifier.ports import (
+    DELIVER,
+    DELIVER_BATCH,
+    FORWARD,
+    PLATFORM_FETCH,
+    PROCESS_EVENT,
+    PROCESS_EVENTS,
+    Dispatcher,
+)
 
-__all__ = ["DELIVER", "FORWARD", "PLATFORM_FETCH", "PROCESS_EVENT", "Dispatcher"]
+__all__ = [
+    "DELIVER",
+    "DELIVER_BATCH",
+    "FORWARD",
+    "PLATFORM_FETCH",
+    "PROCESS_EVENT",
+    "PROCESS_EVENTS",
+    "Dispatcher",
+]
 
 QUEUE = "default"
 
@@ -68,8 +84,14 @@ class DramatiqDispatcher:
         self.broker = broker
 
     def send(self, task: str, row_id: int) -> None:
+        self._enqueue(task, row_id)
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        self._enqueue(task, list(row_ids))
+
+    def _enqueue(self, task: str, argument: int | list[int]) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=QUEUE, actor_name=task, args=(row_id,), kwargs={}, options={}
+            queue_name=QUEUE, actor_name=task, args=(argument,), kwargs={}, options={}
         )
         self.broker.enqueue(message)
 
@@ -88,20 +110,26 @@ class InlineDispatcher:
     committed before the messages it planned are delivered.
     """
 
-    def __init__(self, handlers: dict[str, Callable[[int], Any]]) -> None:
+    def __init__(self, handlers: dict[str, Callable[[Any], Any]]) -> None:
         self._handlers = handlers
         self._local = threading.local()  # each calling thread drains its own tasks
 
     def send(self, task: str, row_id: int) -> None:
-        pending: deque[tuple[str, int]] | None = getattr(self._local, "pending", None)
+        self._run(task, row_id)
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        self._run(task, list(row_ids))
+
+    def _run(self, task: str, argument: int | list[int]) -> None:
+        pending: deque[tuple[str, Any]] | None = getattr(self._local, "pending", None)
         if pending is not None:
-            pending.append((task, row_id))
+            pending.append((task, argument))
             return
-        pending = self._local.pending = deque([(task, row_id)])
+        pending = self._local.pending = deque([(task, argument)])
         try:
             while pending:
-                name, pending_id = pending.popleft()
-                self._handlers[name](pending_id)
+                name, pending_argument = pending.popleft()
+                self._handlers[name](pending_argument)
         finally:
             self._local.pending = None
 

@@ -87,12 +87,13 @@ def _limiter(settings: Settings) -> RateLimiter:
     return RedisRateLimiter(redis.Redis.from_url(settings.broker_url))
 
 
-def handlers(runtime: Runtime) -> dict[str, Callable[[int], Any]]:
+def handlers(runtime: Runtime) -> dict[str, Callable[[Any], Any]]:
     """Each task name mapped to its function with the runtime bound; the dramatiq actors and
     the inline dispatcher share them."""
     return {
         ports.PROCESS_EVENT: partial(process.process_event, runtime),
         ports.DELIVER: partial(deliver.deliver_or_retry_inline, runtime),
+        ports.DELIVER_BATCH: partial(deliver.deliver_batch_inline, runtime),
         ports.FORWARD: partial(support.forward, runtime),
         ports.PLATFORM_FETCH: partial(platforms.fetch_inline, runtime),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -169,6 +170,10 @@ class HoldingDispatcher:
 
     def send(self, task: str, row_id: int) -> None:
         self.tasks.append((task, row_id))
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        for row_id in row_ids:
+            self.send(task, row_id)
 
     def ping(self) -> None:
         """Always reachable."""

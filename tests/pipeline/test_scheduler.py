@@ -6,6 +6,7 @@ import io
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -75,6 +76,10 @@ class CountingDispatcher:
     def send(self, task: str, row_id: int) -> None:
         with self._lock:
             self.handed.append(row_id)
+
+    def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        with self._lock:
+            self.handed.extend(row_ids)
 
     def ping(self) -> None:
         """Always reachable."""
