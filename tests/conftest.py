@@ -79,6 +79,15 @@ JOURNEY_OUTCOME = {
     "canceled": Counter({"in_transit_update": 5}),
     "scheduled": Counter({"review_request": 1}),
 }
+# The same journey published as one batch (one POST, one file): its events are applied together
+# before anything is sent, so the delay notice, made obsolete by out-for-delivery in the same
+# batch, is canceled instead of sent.
+JOURNEY_AS_ONE_BATCH_SENT = [kind for kind in JOURNEY_SENT if kind != "delay_notice"]
+JOURNEY_AS_ONE_BATCH = {
+    "sent": Counter(JOURNEY_AS_ONE_BATCH_SENT),
+    "canceled": Counter({"in_transit_update": 5, "delay_notice": 1}),
+    "scheduled": Counter({"review_request": 1}),
+}
 
 
 def outcome(records: list[dict[str, Any]]) -> dict[str, Counter[str]]:

@@ -22,8 +22,11 @@ from notifier.contract.events import (
 from notifier.errors import InvalidEvent
 from notifier.ports import Core
 from notifier.store.db import session_scope
-from notifier.store.events import insert_event
+from notifier.store.events import insert_events
 from notifier.vocabulary import EventStatus
+
+# One queue message per this many new events: a worker applies them in one transaction.
+EVENTS_PER_MESSAGE = 100
 
 
 @dataclass(frozen=True)
@@ -75,19 +78,20 @@ def _peek(raw: bytes | str) -> Any:
 
 
 def store_and_enqueue(runtime: Core, events: Sequence[ValidEvent]) -> list[Accepted]:
-    """Store valid events in one transaction, then hand the new ones to the broker."""
+    """Store valid events in one statement, then hand the new ones to the broker, a batch of
+    ids per queue message."""
     now = runtime.clock()
-    new_rows: list[int] = []
-    accepted: list[Accepted] = []
     with session_scope(runtime.db_url) as session:
-        for valid in events:
-            row_id = insert_event(session, _event_row(valid, now))
-            accepted.append(Accepted(valid.event.event_id, duplicate=row_id is None))
-            metrics.EVENTS_ACCEPTED.labels(valid.event.type, str(row_id is None).lower()).inc()
-            if row_id is not None:
-                new_rows.append(row_id)
-    for row_id in new_rows:
-        runtime.dispatcher.send(ports.PROCESS_EVENT, row_id)
+        stored = insert_events(session, [_event_row(valid, now) for valid in events])
+    accepted: list[Accepted] = []
+    new_rows: list[int] = []
+    for valid in events:
+        row_id = stored.pop(valid.event.event_id, None)  # a second copy in the batch: duplicate
+        accepted.append(Accepted(valid.event.event_id, duplicate=row_id is None))
+        metrics.EVENTS_ACCEPTED.labels(valid.event.type, str(row_id is None).lower()).inc()
+        if row_id is not None:
+            new_rows.append(row_id)
+    ports.send_in_batches(runtime.dispatcher, ports.PROCESS_EVENTS, new_rows, EVENTS_PER_MESSAGE)
     return accepted
 
 

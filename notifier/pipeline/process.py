@@ -130,7 +130,21 @@ def _apply_row(
     claims: list[deliver.Claimed] | None,
 ) -> tuple[list[int], EventStatus]:
     """Apply one stored event (`row.payload`); the messages due now and what became of it."""
-    event = parse_event_object(row.payload)
+    return apply_parsed(
+        session, parse_event_object(row.payload), order, now, policy, defaults, claims
+    )
+
+
+def apply_parsed(
+    session: Session,
+    event: EventIn,
+    order: Order | None,
+    now: datetime,
+    policy: Policy,
+    defaults: Reader,
+    claims: list[deliver.Claimed] | None,
+) -> tuple[list[int], EventStatus]:
+    """Apply one parsed event; the messages due now and what became of it."""
     with log_context(event_id=event.event_id, order_id=event.order_id):
         due_now, stale = apply_event(session, event, now, policy, defaults, order, claims)
     return due_now, EventStatus.STALE if stale else EventStatus.PROCESSED
@@ -250,16 +264,10 @@ def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Custome
     than the ones held (field by field, `decide.customers`)."""
     if event.customer is None:
         return None
-    incoming = event.customer
-    fields = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
-    given = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
-    facts = customers.incoming_facts(fields, given)
-    at = event.occurred_at.isoformat()
-    known, consent = customers.split_consent(facts)
+    facts = _customer_facts(event)
     # a new customer is created with all of it in the same statement: nothing left to update
-    first = known | {"consent": consent, "facts_at": dict.fromkeys(facts, at)}
-    first |= winback.first_facts(event, policy.winback)
-    customer = orders.lock_customer(session, incoming.id, first)
+    first = first_customer_columns(event, policy, facts)
+    customer = orders.lock_customer(session, event.customer.id, first)
     taken, times = customers.newer_facts(customer.facts_at or {}, facts, event.occurred_at)
     fields_taken, consent_taken = customers.split_consent(taken)
     for name, value in fields_taken.items():
@@ -271,6 +279,25 @@ def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Custome
     if times != (customer.facts_at or {}):
         customer.facts_at = times
     return customer
+
+
+def _customer_facts(event: EventIn) -> dict[str, Any]:
+    assert event.customer is not None
+    incoming = event.customer
+    fields = {name: getattr(incoming, name) for name in CUSTOMER_FIELDS}
+    given = incoming.consent.model_dump(exclude_none=True) if incoming.consent else None
+    return customers.incoming_facts(fields, given)
+
+
+def first_customer_columns(
+    event: EventIn, policy: Policy, facts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The columns a customer first seen in this event is created with: all it says of them."""
+    facts = _customer_facts(event) if facts is None else facts
+    known, consent = customers.split_consent(facts)
+    at = event.occurred_at.isoformat()
+    first = known | {"consent": consent, "facts_at": dict.fromkeys(facts, at)}
+    return first | winback.first_facts(event, policy.winback)
 
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "locale", "timezone", "channels", "orders_count")

@@ -18,10 +18,14 @@ from notifier.store.upserts import insert_ignoring_conflicts
 from notifier.vocabulary import EventStatus, NotificationStatus
 
 
-def insert_event(session: Session, values: dict[str, Any]) -> int | None:
-    """Store an event; its row id, or None when that event_id was already stored."""
-    statement = insert_ignoring_conflicts(session, Event).values(**values).returning(Event.id)
-    return session.execute(statement).scalar_one_or_none()
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Store events in one statement; the row id of each new one by event_id (an event_id
+    stored before, or twice in `rows`, is stored once)."""
+    if not rows:
+        return {}
+    table = cast(Table, Event.__table__)
+    statement = insert_ignoring_conflicts(session, table).returning(table.c.id, table.c.event_id)
+    return {row.event_id: row.id for row in session.execute(statement, list(rows))}
 
 
 def event_order_id(session: Session, row_id: int) -> str | None:

@@ -19,6 +19,8 @@ from notifier.store.models import Compensation, Customer, Notification, Order
 from notifier.store.upserts import insert_ignoring_conflicts, upsert, upsert_locked
 from notifier.vocabulary import Kind, NotificationStatus
 
+HELD_CUSTOMERS = "held_customers"  # session.info key: customers locked for the transaction
+
 
 def lock_order(session: Session, order_id: str) -> Order:
     """The order row, created if new and locked so two events of one order are applied one
@@ -51,12 +53,12 @@ def save_order(session: Session, held: HeldOrder) -> None:
     }
     if changed:
         parameters = {f"new_{name}": value for name, value in changed.items()}
-        session.execute(_order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
+        session.execute(order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
         held.loaded = {**loaded, **changed}
 
 
 @cache
-def _order_update(names: tuple[str, ...]) -> Any:
+def order_update(names: tuple[str, ...]) -> Any:
     table = cast(Table, Order.__table__)
     values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
     return update(table).where(table.c.id == bindparam("row_id")).values(values)
@@ -66,7 +68,11 @@ def lock_customer(
     session: Session, customer_id: str, new: dict[str, Any] | None = None
 ) -> Customer:
     """The customer row, locked for update; created with `new`'s columns if it did not exist
-    (an existing customer keeps theirs: the caller merges what changed)."""
+    (an existing customer keeps theirs: the caller merges what changed). One the transaction
+    holds already (`held.hold_customers`) costs no statement."""
+    held: dict[str, Customer] = session.info.get(HELD_CUSTOMERS, {})
+    if customer_id in held:
+        return held[customer_id]
     customer: Customer = upsert_locked(session, Customer, customer_id, new or {})
     return customer
 

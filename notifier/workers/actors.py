@@ -15,7 +15,7 @@ from notifier.errors import ConfigError, TransientError
 from notifier.intake import platforms
 from notifier.logs import configure_logging
 from notifier.pipeline import deliver as delivery
-from notifier.pipeline import process
+from notifier.pipeline import process, process_batch
 from notifier.workers import broker
 from notifier.workers.runtime import Runtime, get_runtime
 
@@ -37,6 +37,19 @@ def process_event(event_row_id: int) -> None:
     """Apply a stored event to its order and plan its messages, then send those due now."""
     runtime = get_runtime()
     planned = process.process_event_here(runtime, event_row_id)
+    for claimed in planned.claimed:
+        _send_claimed_here(runtime, claimed)
+    for notification_id in planned.due_now:
+        _deliver_here(runtime, notification_id)
+
+
+@dramatiq.actor(
+    actor_name=broker.PROCESS_EVENTS, queue_name=broker.QUEUE, time_limit=BATCH_TIME_LIMIT_MS
+)
+def process_events(event_row_ids: list[int]) -> None:
+    """Apply a batch of stored events in one transaction, then send their messages due now."""
+    runtime = get_runtime()
+    planned = process_batch.process_events_here(runtime, event_row_ids)
     for claimed in planned.claimed:
         _send_claimed_here(runtime, claimed)
     for notification_id in planned.due_now:

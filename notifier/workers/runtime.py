@@ -21,7 +21,7 @@ from notifier.decide.policy import Policy, load_policy
 from notifier.intake import platforms
 from notifier.logs import hide_secrets
 from notifier.messages.rendering import Renderer, renderer_for
-from notifier.pipeline import deliver, process
+from notifier.pipeline import deliver, process, process_batch
 from notifier.pipeline.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from notifier.store.migrate import ensure_schema
 from notifier.vocabulary import Channel, utcnow
@@ -92,6 +92,7 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[Any], Any]]:
     the inline dispatcher share them."""
     return {
         ports.PROCESS_EVENT: partial(process.process_event, runtime),
+        ports.PROCESS_EVENTS: partial(process_batch.process_events, runtime),
         ports.DELIVER: partial(deliver.deliver_or_retry_inline, runtime),
         ports.DELIVER_BATCH: partial(deliver.deliver_batch_inline, runtime),
         ports.FORWARD: partial(support.forward, runtime),

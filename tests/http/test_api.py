@@ -21,8 +21,8 @@ from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime, build_runtime
 from tests.conftest import (
     INVALID_EVENTS,
-    JOURNEY_OUTCOME,
-    JOURNEY_SENT,
+    JOURNEY_AS_ONE_BATCH,
+    JOURNEY_AS_ONE_BATCH_SENT,
     answers,
     app_env,
     example,
@@ -148,8 +148,8 @@ def test_signature_is_required_when_a_secret_is_set(signed_runtime: Runtime) -> 
 def test_order_timeline_lists_the_messages(client: TestClient) -> None:
     post(client, journey())
     timeline = client.get("/orders/ord-5001/messages").json()
-    assert sent_kinds(timeline) == JOURNEY_SENT
-    assert outcome(timeline) == JOURNEY_OUTCOME
+    assert sent_kinds(timeline) == JOURNEY_AS_ONE_BATCH_SENT
+    assert outcome(timeline) == JOURNEY_AS_ONE_BATCH
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic b3BzOnQwa2Vu", OPS])
@@ -220,7 +220,7 @@ def test_notifier_api_serves_post_events_over_real_http(sqlite_url: str) -> None
             assert len(json.load(response)["accepted"]) == 7
         timeline = urllib.request.Request(f"{base}/orders/ord-5001/messages", headers=AS_OPS)
         with urllib.request.urlopen(timeline, timeout=10) as response:
-            assert outcome(json.load(response)) == JOURNEY_OUTCOME
+            assert outcome(json.load(response)) == JOURNEY_AS_ONE_BATCH
     finally:
         server.terminate()
         server.wait(timeout=10)

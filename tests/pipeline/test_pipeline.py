@@ -166,12 +166,14 @@ class HoldingDispatcher:
     """Keeps handed-over tasks instead of running them, to pick them up in any order."""
 
     def __init__(self) -> None:
-        self.tasks: list[tuple[str, int]] = []
+        self.tasks: list[tuple[str, int]] = []  # each id handed over, batched or not
+        self.batches: list[tuple[str, list[int]]] = []
 
     def send(self, task: str, row_id: int) -> None:
         self.tasks.append((task, row_id))
 
     def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
+        self.batches.append((task, list(row_ids)))
         for row_id in row_ids:
             self.send(task, row_id)
 
