@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from notifier.cli.commands import worker_environment
 from notifier.config import Settings
 from notifier.intake.ingest import store_and_enqueue, validate
 from notifier.store import migrate
@@ -79,10 +82,11 @@ def cpu_seconds(parent: int) -> float:
 
 
 def start_workers(module: str, env: dict[str, str], processes: int, threads: int) -> Any:
+    """dramatiq over `module`, with the environment `notifier worker` gives its workers."""
     command = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
                "--threads", str(threads)]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(command, env=worker_environment(env), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def stop(process: Any) -> None:
@@ -98,20 +102,26 @@ def wait_for(condition: Any, what: str, timeout: float = 900) -> None:
         time.sleep(0.05)
 
 
-def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str, Any]:
-    with FakeTwilio() as fake, tempfile.TemporaryDirectory() as folder:
+@contextmanager
+def notifier_env(db_url: str, fake: FakeTwilio) -> Iterator[dict[str, str]]:
+    """The environment of notifier's processes sending SMS to `fake` (with a policy file)."""
+    with tempfile.TemporaryDirectory() as folder:
         policy = Path(folder) / "notifier.toml"
         policy.write_text(POLICY)
-        settings = Settings(
-            database_url=db_url, broker_url=REDIS, policy_file=policy,
-            twilio_base_url=fake.base_url, twilio_account_sid=fake.account_sid,
-            twilio_auth_token=SecretStr(fake.auth_token), twilio_sms_from="+15005550006",
-        )  # fmt: skip
-        env = {**os.environ, "NOTIFIER_DATABASE_URL": db_url, "NOTIFIER_BROKER_URL": REDIS,
+        yield {**os.environ, "NOTIFIER_DATABASE_URL": db_url, "NOTIFIER_BROKER_URL": REDIS,
                "NOTIFIER_POLICY_FILE": str(policy), "NOTIFIER_TWILIO_BASE_URL": fake.base_url,
                "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
                "TWILIO_SMS_FROM": "+15005550006",
                "NOTIFIER_TEMPLATES_DIR": str(ROOT / "templates")}  # fmt: skip
+
+
+def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str, Any]:
+    with FakeTwilio() as fake, notifier_env(db_url, fake) as env:
+        settings = Settings(
+            database_url=db_url, broker_url=REDIS, policy_file=Path(env["NOTIFIER_POLICY_FILE"]),
+            twilio_base_url=fake.base_url, twilio_account_sid=fake.account_sid,
+            twilio_auth_token=SecretStr(fake.auth_token), twilio_sms_from="+15005550006",
+        )  # fmt: skip
         workers = start_workers("notifier.workers.actors", env, processes, threads)
         time.sleep(3)  # let the workers boot
         runtime = build_runtime(settings)

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,18 @@ def worker(_args: argparse.Namespace) -> int:
         "--processes", str(settings.worker_processes),
         "--threads", str(settings.worker_threads),
     ]  # fmt: skip
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, worker_environment(os.environ))
+
+
+# An idle worker polls Redis this often at most (dramatiq backs off up to its worker timeout,
+# 1 s by default: a lone event would wait up to that long for a worker to notice it).
+IDLE_POLL_MS = 20
+
+
+def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The worker processes' environment: dramatiq's idle poll set to IDLE_POLL_MS unless
+    `dramatiq_worker_timeout` says otherwise."""
+    return {"dramatiq_worker_timeout": str(IDLE_POLL_MS), **environ}
 
 
 def scheduler(args: argparse.Namespace) -> int:

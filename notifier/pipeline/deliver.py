@@ -14,8 +14,10 @@ import enum
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from adapters.channels.base import (
     PermanentSendError,
@@ -45,6 +47,7 @@ from notifier.vocabulary import Channel, Kind, NotificationStatus
 log = logging.getLogger(__name__)
 
 SENDING_HOLDS_FOR = timedelta(minutes=2)
+START_STAYS_FRESH = timedelta(seconds=1)
 INLINE_MAX_SLEEP = 30.0
 
 
@@ -170,14 +173,13 @@ def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> Notifica
     """The outcome, or None when the claim was taken over: before the provider call (nothing
     sent) or before the outcome was written (the new holder's record stands)."""
     try:
-        outcome = _attempt(runtime, job)
+        outcome = attempt(runtime, job)
     except ClaimLost:
         warn_claim_lost(notification_id, job.claim, "the provider was not called")
         return None
     # A send the provider took must not be left `sending` by a database restart.
     recorded = retrying_on_disconnect(lambda: _record(runtime, notification_id, job, outcome))
-    channel = str(outcome.values.get("channel") or "none")
-    metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
+    count_outcome(job, outcome)
     if not recorded:
         warn_claim_lost(notification_id, job.claim, f"its outcome ({outcome.status}) not written")
         return None
@@ -186,20 +188,32 @@ def _send_and_record(runtime: Parts, notification_id: int, job: Job) -> Notifica
     return outcome.status
 
 
+def count_outcome(job: Job, outcome: Outcome) -> None:
+    """The messages counter, by kind, channel and how the attempt ended."""
+    channel = str(outcome.values.get("channel") or "none")
+    metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
+
+
 def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> bool:
+    with session_scope(runtime.db_url) as session:
+        return record_in(session, runtime, notification_id, job, outcome)
+
+
+def record_in(
+    session: Session, runtime: Parts, notification_id: int, job: Job, outcome: Outcome
+) -> bool:
     """Write the outcome over our claim; False when the claim is gone. An opt-out the provider
     told us of is the customer's, whoever holds the message now: it is kept either way."""
-    with session_scope(runtime.db_url) as session:
-        recorded = notifications.record_outcome(
-            session, notification_id, job.claim, outcome.status, outcome.values
+    recorded = notifications.record_outcome(
+        session, notification_id, job.claim, outcome.status, outcome.values
+    )
+    if outcome.opted_out and job.customer_id:
+        orders.opt_out(session, job.customer_id, outcome.opted_out)
+    if job.draft.kind is Kind.WINBACK and outcome.status is NotificationStatus.SENT:
+        assert job.customer_id is not None, "a win-back is planned for a customer"
+        care.record_winback_sent(
+            session, job.customer_id, runtime.clock(), runtime.policy.winback.again
         )
-        if outcome.opted_out and job.customer_id:
-            orders.opt_out(session, job.customer_id, outcome.opted_out)
-        if job.draft.kind is Kind.WINBACK and outcome.status is NotificationStatus.SENT:
-            assert job.customer_id is not None, "a win-back is planned for a customer"
-            care.record_winback_sent(
-                session, job.customer_id, runtime.clock(), runtime.policy.winback.again
-            )
     return recorded
 
 
@@ -228,8 +242,11 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
         )
 
 
-def _attempt(runtime: Parts, job: Job) -> Outcome:
-    """Try the customer's channels in order until one takes the message or none is left."""
+def attempt(runtime: Parts, job: Job, call_started: datetime | None = None) -> Outcome:
+    """Try the customer's channels in order until one takes the message or none is left.
+    `call_started`: when the caller wrote the provider call's start, for the first channel;
+    should the call begin more than START_STAYS_FRESH later (a rate limit's wait), its start is
+    written again, so the reconciler searches the provider from the call's real start."""
     history: list[dict[str, Any]] = job.history
     opted_out: list[str] = []
     for _ in Channel:  # each round excludes one more channel: this many rounds at most
@@ -237,7 +254,7 @@ def _attempt(runtime: Parts, job: Job) -> Outcome:
         if isinstance(route, Skip):
             return _nowhere_to_go(runtime, route, history, opted_out)
         try:
-            return _send(runtime, job, route, history, opted_out)
+            return _send(runtime, job, route, history, opted_out, call_started)
         except (TemplateError, PermanentSendError) as exc:
             code = getattr(exc, "code", None)
             if isinstance(exc, PermanentSendError) and not isinstance(exc, TemplateError):
@@ -248,6 +265,7 @@ def _attempt(runtime: Parts, job: Job) -> Outcome:
             log.warning(
                 "message %s failed on %s: %s", job.draft.notification_id, route.channel, exc
             )
+            call_started = None  # the next channel's call is a new one
     return _nowhere_to_go(runtime, Skip("no channel left"), history, opted_out)
 
 
@@ -264,7 +282,12 @@ def _route(runtime: Parts, job: Job, history: list[dict[str, Any]]) -> Route | S
 
 
 def _send(
-    runtime: Parts, job: Job, route: Route, history: list[dict[str, Any]], opted_out: list[str]
+    runtime: Parts,
+    job: Job,
+    route: Route,
+    history: list[dict[str, Any]],
+    opted_out: list[str],
+    call_started: datetime | None,
 ) -> Outcome:
     message = compose(runtime.renderer, runtime.policy, job.draft, route)
     try:
@@ -274,7 +297,8 @@ def _send(
         values = _route_values(runtime, route, history, error=str(exc))
         values["attempts"] = notifications.NOT_AN_ATTEMPT
         return Outcome(NotificationStatus.QUEUED, values, retry_after=exc.seconds)
-    start_provider_call(runtime, job.draft.notification_id, job.claim)  # raises ClaimLost
+    if call_started is None or runtime.clock() - call_started > START_STAYS_FRESH:
+        start_provider_call(runtime, job.draft.notification_id, job.claim)  # raises ClaimLost
     try:
         with metrics.SEND_SECONDS.labels(route.channel).time():
             receipt = runtime.channels[route.channel].send(message)

@@ -15,7 +15,7 @@ from notifier.errors import ConfigError, TransientError
 from notifier.intake import platforms
 from notifier.logs import configure_logging
 from notifier.pipeline import deliver as delivery
-from notifier.pipeline import process, process_batch
+from notifier.pipeline import process, process_batch, send_batch
 from notifier.workers import broker
 from notifier.workers.runtime import Runtime, get_runtime
 
@@ -50,8 +50,13 @@ def process_events(event_row_ids: list[int]) -> None:
     """Apply a batch of stored events in one transaction, then send their messages due now."""
     runtime = get_runtime()
     planned = process_batch.process_events_here(runtime, event_row_ids)
-    for claimed in planned.claimed:
-        _send_claimed_here(runtime, claimed)
+    try:
+        retries = send_batch.send_claimed_batch(runtime, planned.claimed)
+    except Exception:  # the messages stay `sending`: the reconciler asks the provider
+        log.exception("sending %d messages after processing failed", len(planned.claimed))
+        retries = []
+    for retry in retries:
+        deliver.send_with_options(args=(retry.notification_id,), delay=_ms(retry.delay))
     for notification_id in planned.due_now:
         _deliver_here(runtime, notification_id)
 
@@ -103,7 +108,11 @@ def deliver_batch(notification_ids: list[int]) -> None:
 
 
 def _delay_ms(exc: TransientError) -> int | None:
-    return int(exc.retry_after * 1000) if exc.retry_after else None
+    return _ms(exc.retry_after)
+
+
+def _ms(seconds: float | None) -> int | None:
+    return int(seconds * 1000) if seconds else None
 
 
 @dramatiq.actor(actor_name=broker.FORWARD, queue_name=broker.QUEUE)
