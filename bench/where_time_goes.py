@@ -33,7 +33,7 @@ from throughput import POLICY, event, fresh_database
 
 from notifier.config import Settings
 from notifier.intake.ingest import store_and_enqueue, validate
-from notifier.pipeline import deliver, process
+from notifier.pipeline import deliver, process_batch, send_batch
 from notifier.store.db import dispose_engines, get_engine
 from notifier.workers.runtime import Runtime, build_runtime
 from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
@@ -47,13 +47,13 @@ class Collecting:
 
     def __init__(self) -> None:
         self.tasks: list[tuple[str, int]] = []
+        self.batches: list[tuple[str, list[int]]] = []
 
     def send(self, task: str, row_id: int) -> None:
         self.tasks.append((task, row_id))
 
     def send_batch(self, task: str, row_ids: Sequence[int]) -> None:
-        for row_id in row_ids:
-            self.send(task, row_id)
+        self.batches.append((task, list(row_ids)))
 
     def ping(self) -> None:
         """Nothing to reach."""
@@ -69,10 +69,9 @@ def run(runtime: Runtime, first: int, count: int) -> None:
     batch = [validate(event(n)) for n in range(first, first + count)]
     for start in range(0, count, 100):
         store_and_enqueue(runtime, batch[start : start + 100])
-    for _, row_id in list(collected.tasks):
-        planned = process.process_event_here(runtime, row_id)
-        for claimed in planned.claimed:
-            deliver.send_claimed(runtime, claimed)
+    for _, row_ids in list(collected.batches):  # as the `events.process_batch` actor does
+        planned = process_batch.process_events_here(runtime, row_ids)
+        send_batch.send_claimed_batch(runtime, planned.claimed)
         for notification_id in planned.due_now:
             deliver.deliver(runtime, notification_id)
 

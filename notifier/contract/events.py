@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationError,
+    ValidationInfo,
 )
 
 from notifier.errors import FieldProblem, InvalidEvent
@@ -50,7 +51,18 @@ EventType = Literal[
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 
-def _e164(value: str) -> str:
+# Validation context of an event read back from our own store: it passed every check when it
+# was accepted, so the costly look-ups (phone numbering plans, time zones, locales) are skipped.
+ACCEPTED_BEFORE = "accepted_before"
+
+
+def _accepted_before(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get(ACCEPTED_BEFORE))
+
+
+def _e164(value: str, info: ValidationInfo) -> str:
+    if _accepted_before(info):
+        return value
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
@@ -61,7 +73,9 @@ def _e164(value: str) -> str:
     return value
 
 
-def _timezone(value: str) -> str:
+def _timezone(value: str, info: ValidationInfo) -> str:
+    if _accepted_before(info):
+        return value
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -69,7 +83,9 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _locale(value: str) -> str:
+def _locale(value: str, info: ValidationInfo) -> str:
+    if _accepted_before(info):
+        return value
     try:
         Locale.parse(value, sep="-")
     except (UnknownLocaleError, ValueError) as exc:
@@ -239,6 +255,13 @@ def parse_event(raw: bytes | str) -> EventIn:
     if missing:
         raise InvalidEvent(missing)
     return event
+
+
+def parse_stored_event(payload: dict[str, Any]) -> EventIn:
+    """An event as stored when it was accepted (valid then): read through the same strict JSON
+    path, without repeating the look-ups that proved its phone, time zone and locale."""
+    context = {ACCEPTED_BEFORE: True}
+    return EventIn.model_validate_json(json.dumps(payload, default=str), context=context)
 
 
 def parse_event_object(obj: Any) -> EventIn:

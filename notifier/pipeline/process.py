@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifier import ports
-from notifier.contract.events import EventIn, parse_event_object
+from notifier.contract.events import EventIn, parse_stored_event
 from notifier.decide import customers, playbook, winback
 from notifier.decide.facts import Reader
 from notifier.decide.followups import Cancel
@@ -131,7 +131,7 @@ def _apply_row(
 ) -> tuple[list[int], EventStatus]:
     """Apply one stored event (`row.payload`); the messages due now and what became of it."""
     return apply_parsed(
-        session, parse_event_object(row.payload), order, now, policy, defaults, claims
+        session, parse_stored_event(row.payload), order, now, policy, defaults, claims
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifier import ports
-from notifier.contract.events import EventIn, parse_event_object
+from notifier.contract.events import EventIn, parse_stored_event
 from notifier.decide.facts import Reader
 from notifier.pipeline import deliver
 from notifier.pipeline.parts import Parts
@@ -59,7 +59,7 @@ def _process_batch(
         orders = held.hold_orders(session, order_ids)
         orderless = [row_id for row_id, order_id in order_of.items() if order_id is None]
         rows = held.lock_waiting_events(session, order_ids, orderless, max(row_ids))
-        parsed = [(row.id, parse_event_object(row.payload)) for row in rows]
+        parsed = [(row.id, parse_stored_event(row.payload)) for row in rows]
         held.hold_customers(session, _first_columns(parsed, runtime))
         due_now = _apply_all(session, runtime, parsed, orders, claims)
         held.save_orders(session, orders.values())

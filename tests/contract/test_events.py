@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from notifier.contract.events import EVENT_TYPES, parse_event, parse_event_object
+from notifier.contract.events import (
+    EVENT_TYPES,
+    parse_event,
+    parse_event_object,
+    parse_stored_event,
+)
 from notifier.errors import InvalidEvent
 from tests.conftest import DATA, example
 
@@ -110,3 +115,14 @@ def test_several_problems_are_all_named() -> None:
 
     fields = {p.field for p in rejected(break_two).problems}
     assert fields == {"order.id", "customer.phone"}
+
+
+def test_a_stored_event_is_read_back_without_repeating_the_look_ups() -> None:
+    """Accepted once, an event is read back as stored: a phone the numbering plan no longer
+    knows (plans change) does not make its stored event unreadable."""
+    stored = example("order_placed")
+    stored["customer"]["phone"] = "+5212"  # as if valid when accepted
+    with pytest.raises(InvalidEvent):
+        parse_event_object(stored)
+    event = parse_stored_event(stored)
+    assert event.customer is not None and event.customer.phone == "+5212"
