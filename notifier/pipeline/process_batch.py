@@ -9,6 +9,7 @@ first), an event is applied once, and messages due now are handed to delivery af
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -61,6 +62,7 @@ def _process_batch(
         rows = held.lock_waiting_events(session, order_ids, orderless, max(row_ids))
         parsed = [(row.id, parse_stored_event(row.payload)) for row in rows]
         held.hold_customers(session, _first_columns(parsed, runtime))
+        held.hold_carts(session, _first_cart_times(parsed))
         due_now = _apply_all(session, runtime, parsed, orders, claims)
         held.save_orders(session, orders.values())
     applied = {row_id for row_id, _ in parsed}
@@ -73,6 +75,17 @@ def _first_columns(parsed: list[tuple[int, EventIn]], runtime: Parts) -> dict[st
     for _, event in parsed:
         if event.customer is not None and event.customer.id not in first:
             first[event.customer.id] = first_customer_columns(event, runtime.policy)
+    return first
+
+
+def _first_cart_times(parsed: list[tuple[int, EventIn]]) -> dict[str, datetime]:
+    """Each cart of the batch (a cart event's, or the cart an order came from) with the time
+    of its first event here."""
+    first: dict[str, datetime] = {}
+    for _, event in parsed:
+        cart_id = event.cart.id if event.cart else event.order.cart_id if event.order else None
+        if cart_id and cart_id not in first:
+            first[cart_id] = event.occurred_at
     return first
 
 

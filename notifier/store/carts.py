@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 from notifier.store.models import Cart
 from notifier.store.upserts import upsert_locked
 
+HELD_CARTS = "held_carts"  # session.info key: carts locked for the transaction (`held`)
+
 
 def take_cart_event(session: Session, cart_id: str, occurred_at: datetime) -> bool:
     """Lock the cart (created at its first event) and take an event about it: False, and
     nothing changed, when a newer event about the cart was taken already."""
-    cart: Cart = upsert_locked(session, Cart, cart_id, {"last_event_at": occurred_at})
+    held: dict[str, Cart] = session.info.get(HELD_CARTS, {})
+    cart: Cart = held.get(cart_id) or upsert_locked(
+        session, Cart, cart_id, {"last_event_at": occurred_at}
+    )
     if cart.last_event_at > occurred_at:
         return False
     cart.last_event_at = occurred_at

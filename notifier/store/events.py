@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from notifier.store.many import insert_rows, one_of, rows_parameter
 from notifier.store.models import (
     Event,
     Notification,
     PlatformNotification,
 )
-from notifier.store.upserts import insert_ignoring_conflicts
 from notifier.vocabulary import EventStatus, NotificationStatus
 
 
@@ -23,9 +24,12 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str,
     stored before, or twice in `rows`, is stored once)."""
     if not rows:
         return {}
-    table = cast(Table, Event.__table__)
-    statement = insert_ignoring_conflicts(session, table).returning(table.c.id, table.c.event_id)
-    return {row.event_id: row.id for row in session.execute(statement, list(rows))}
+    dialect = session.get_bind().dialect.name
+    columns = tuple(rows[0])
+    statement = insert_rows(_EVENTS, columns, dialect, False, returning=("id", "event_id"))
+    return {
+        row.event_id: row.id for row in session.execute(statement, rows_parameter(rows, dialect))
+    }
 
 
 def event_order_id(session: Session, row_id: int) -> str | None:
@@ -86,14 +90,17 @@ def mark_events(
 ) -> None:
     """Record what became of these events."""
     if row_ids:
-        session.execute(_MARK_EVENTS, {"row_ids": list(row_ids), "status": status, "now": now})
+        parameters = {"row_ids": list(row_ids), "status": status, "now": now}
+        session.execute(_mark_events(session.get_bind().dialect.name), parameters)
 
 
-_MARK_EVENTS = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id.in_(bindparam("row_ids", expanding=True)))
-    .values(status=bindparam("status"), processed_at=bindparam("now"))
-)
+@cache
+def _mark_events(dialect: str) -> Any:
+    return (
+        update(_EVENTS)
+        .where(one_of(_EVENTS.c.id, "row_ids", dialect))
+        .values(status=bindparam("status"), processed_at=bindparam("now"))
+    )
 
 
 def claim_waiting_events(

@@ -15,6 +15,7 @@ from sqlalchemy.sql import ClauseElement
 
 from notifier.decide.followups import Cancel
 from notifier.decide.playbook import Plan
+from notifier.store import fresh
 from notifier.store.models import (
     Notification,
 )
@@ -29,6 +30,7 @@ _NOTIFICATIONS = cast(Table, Notification.__table__)
 
 def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert planned messages; a dedup key already taken is skipped. The new rows' ids."""
+    fresh.planned(session, rows)
     statement = _insert_notification(session.get_bind().dialect.name)
     ids = []
     for row in rows:
@@ -327,7 +329,7 @@ def cancel_pending(session: Session, cancel: Cancel, event_id: str, now: datetim
         "customer_id": cancel.customer_id,
     }
     named = {f"scope_{name}": value for name, value in scopes.items() if value is not None}
-    if not named:
+    if not named or fresh.nothing_in(session, {k: v for k, v in scopes.items() if v}):
         return 0
     parameters = {"canceling_event": event_id, "now": now}
     statement = _cancel(tuple(sorted(named)), tuple(sorted(cancel.kinds)))

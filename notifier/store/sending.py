@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from notifier.store.many import one_of
 from notifier.store.models import Notification
 from notifier.vocabulary import NotificationStatus
 
@@ -28,18 +30,21 @@ def start_provider_calls(
     started: set[int] = set()
     for claim, ids in by_claim.items():
         parameters = {"ids": ids, "claim": claim, "now": now}
-        started.update(session.execute(_START_PROVIDER_CALLS, parameters).scalars())
+        statement = _start_provider_calls(session.get_bind().dialect.name)
+        started.update(session.execute(statement, parameters).scalars())
     return started
 
 
 # Also a sign of life: the reconciler waits its grace from the call's start, not the claim's.
-_START_PROVIDER_CALLS = (
-    update(_NOTIFICATIONS)
-    .where(
-        _NOTIFICATIONS.c.id.in_(bindparam("ids", expanding=True)),
-        _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
-        _NOTIFICATIONS.c.claim_token == bindparam("claim"),
+@cache
+def _start_provider_calls(dialect: str) -> Any:
+    return (
+        update(_NOTIFICATIONS)
+        .where(
+            one_of(_NOTIFICATIONS.c.id, "ids", dialect),
+            _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.claim_token == bindparam("claim"),
+        )
+        .values(provider_called_at=bindparam("now"), updated_at=bindparam("now"))
+        .returning(_NOTIFICATIONS.c.id)
     )
-    .values(provider_called_at=bindparam("now"), updated_at=bindparam("now"))
-    .returning(_NOTIFICATIONS.c.id)
-)
