@@ -207,6 +207,12 @@ def record_in(
     recorded = notifications.record_outcome(
         session, notification_id, job.claim, outcome.status, outcome.values
     )
+    record_side_effects(session, runtime, job, outcome)
+    return recorded
+
+
+def record_side_effects(session: Session, runtime: Parts, job: Job, outcome: Outcome) -> None:
+    """What an outcome changes beyond its message: the customer's opt-out, a win-back sent."""
     if outcome.opted_out and job.customer_id:
         orders.opt_out(session, job.customer_id, outcome.opted_out)
     if job.draft.kind is Kind.WINBACK and outcome.status is NotificationStatus.SENT:
@@ -214,7 +220,6 @@ def record_in(
         care.record_winback_sent(
             session, job.customer_id, runtime.clock(), runtime.policy.winback.again
         )
-    return recorded
 
 
 def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | _Unclaimed | None:

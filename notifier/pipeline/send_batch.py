@@ -17,12 +17,18 @@ from datetime import datetime
 from notifier.logs import log_context
 from notifier.pipeline import jobs
 from notifier.pipeline.claims import ClaimLost, warn_claim_lost
-from notifier.pipeline.deliver import Claimed, Outcome, attempt, count_outcome, record_in
+from notifier.pipeline.deliver import (
+    Claimed,
+    Outcome,
+    attempt,
+    count_outcome,
+    record_side_effects,
+)
 from notifier.pipeline.jobs import Job
 from notifier.pipeline.parts import Parts
 from notifier.store.db import retrying_on_disconnect, session_scope
 from notifier.store.models import Notification
-from notifier.store.sending import start_provider_calls
+from notifier.store.sending import record_outcomes, start_provider_calls
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +101,9 @@ def _attempt(
 
 def _record_all(runtime: Parts, sent: list[tuple[int, Job, Outcome]]) -> set[int]:
     """Every outcome written in one transaction; the ids whose claim still held."""
+    outcomes = [(n_id, job.claim, outcome.status, outcome.values) for n_id, job, outcome in sent]
     with session_scope(runtime.db_url) as session:
-        return {
-            notification_id
-            for notification_id, job, outcome in sent
-            if record_in(session, runtime, notification_id, job, outcome)
-        }
+        recorded = record_outcomes(session, outcomes)
+        for _, job, outcome in sent:
+            record_side_effects(session, runtime, job, outcome)
+    return recorded

@@ -45,7 +45,7 @@ def insert_rows(
     if dialect != POSTGRESQL:
         insert = sqlite.insert(table).values({name: bindparam(name) for name in columns})
     else:
-        insert = postgresql.insert(table).from_select(list(columns), _rows_source(table, columns))
+        insert = postgresql.insert(table).from_select(list(columns), rows_source(table, columns))
     if lock_existing:
         statement = insert.on_conflict_do_update(
             index_elements=["id"], set_={"id": insert.excluded.id}
@@ -73,7 +73,8 @@ def was_inserted(row: Any) -> bool:
     return bool(row._mapping.get(INSERTED, False))
 
 
-def _rows_source(table: Table, columns: tuple[str, ...]) -> Any:
+def rows_source(table: Table, columns: tuple[str, ...]) -> Any:
+    """SELECT of the rows given as parameter `rows` (a JSON array of `table`'s rows)."""
     rows = func.json_populate_recordset(
         literal_column(f"NULL::{table.name}"), cast(bindparam("rows", type_=Text), postgresql.JSON)
     ).table_valued(*columns)

@@ -1,5 +1,6 @@
 """Writes of a worker sending many messages at once: the provider calls' start for all of them
-in one statement (`notifications.start_provider_call` for one)."""
+in one statement (`notifications.start_provider_call` for one), and their outcomes in one
+statement per set of columns (`notifications.record_outcome` for one)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
-from notifier.store.many import one_of
+from notifier.store.many import POSTGRESQL, one_of, rows_parameter, rows_source
 from notifier.store.models import Notification
+from notifier.store.notifications import record_outcome
 from notifier.vocabulary import NotificationStatus
 
 _NOTIFICATIONS = cast(Table, Notification.__table__)
@@ -46,5 +49,45 @@ def _start_provider_calls(dialect: str) -> Any:
             _NOTIFICATIONS.c.claim_token == bindparam("claim"),
         )
         .values(provider_called_at=bindparam("now"), updated_at=bindparam("now"))
+        .returning(_NOTIFICATIONS.c.id)
+    )
+
+
+Outcome = tuple[int, int, NotificationStatus, dict[str, Any]]  # id, claim, status, values
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> set[int]:
+    """Write how each send ended, only over its own claim; the ids written (the others hold
+    another claim now). On PostgreSQL one statement per set of columns; elsewhere, and for
+    values computed by the database, one per message."""
+    dialect = session.get_bind().dialect.name
+    recorded: set[int] = set()
+    by_names: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for notification_id, claim, status, values in outcomes:
+        computed = any(isinstance(value, ClauseElement) for value in values.values())
+        if dialect != POSTGRESQL or computed:
+            if record_outcome(session, notification_id, claim, status, values):
+                recorded.add(notification_id)
+            continue
+        row = {"id": notification_id, "claim_token": claim, "status": status, **values}
+        by_names.setdefault(tuple(sorted(values)), []).append(row)
+    for names, rows in by_names.items():
+        statement = _record_outcomes(names)
+        recorded.update(session.execute(statement, rows_parameter(rows, dialect)).scalars())
+    return recorded
+
+
+@cache
+def _record_outcomes(names: tuple[str, ...]) -> Any:
+    """UPDATE … FROM the rows given as one JSON parameter, over each row's own claim."""
+    given = rows_source(_NOTIFICATIONS, ("id", "claim_token", "status", *names)).subquery("given")
+    return (
+        update(_NOTIFICATIONS)
+        .where(
+            _NOTIFICATIONS.c.id == given.c.id,
+            _NOTIFICATIONS.c.status == NotificationStatus.SENDING,
+            _NOTIFICATIONS.c.claim_token == given.c.claim_token,
+        )
+        .values({name: given.c[name] for name in ("status", *names)})
         .returning(_NOTIFICATIONS.c.id)
     )
