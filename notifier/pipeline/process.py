@@ -23,6 +23,7 @@ from notifier.decide.planning import Message
 from notifier.decide.policy import Policy
 from notifier.logs import log_context
 from notifier.pipeline import deliver
+from notifier.pipeline.claimed_later import CLAIMED_LATER
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.rows import rows_of
 from notifier.store import carts, events, notifications, orders
@@ -254,6 +255,10 @@ def _claim_leading(
             rest.append((plan, row))
             continue
         row = row | {"status": NotificationStatus.SENDING, "attempts": 1, "claim_token": 1}
+        later = session.info.get(CLAIMED_LATER)
+        if later is not None:  # a batch: inserted with the batch's others
+            later.add(row, customer)
+            continue
         for new_id in notifications.insert_notifications(session, [row]):
             claims.append(deliver.Claimed(Notification(id=new_id, **row), customer))
     return rest

@@ -18,6 +18,7 @@ from notifier import ports
 from notifier.contract.events import EventIn, parse_stored_event
 from notifier.decide.facts import Reader
 from notifier.pipeline import deliver
+from notifier.pipeline.claimed_later import ClaimedLater
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.process import Planned, apply_parsed, first_customer_columns
 from notifier.store import events, held
@@ -63,7 +64,10 @@ def _process_batch(
         parsed = [(row.id, parse_stored_event(row.payload)) for row in rows]
         held.hold_customers(session, _first_columns(parsed, runtime))
         held.hold_carts(session, _first_cart_times(parsed))
+        later = ClaimedLater(session, claims) if claims is not None else None
         due_now = _apply_all(session, runtime, parsed, orders, claims)
+        if later is not None:
+            later.close()
         held.save_orders(session, orders.values())
     applied = {row_id for row_id, _ in parsed}
     return due_now, [row_id for row_id in row_ids if row_id not in applied]
