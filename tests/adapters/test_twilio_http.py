@@ -8,16 +8,19 @@ matters (method, target, headers, body), and the channel must fail the same way.
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 import requests
+import trustme
 from twilio.base.exceptions import TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
@@ -276,6 +279,31 @@ def test_a_closed_port_is_transient_for_send_and_lookup() -> None:
     now = datetime.now(UTC)
     with pytest.raises(TransientSendError, match="Twilio lookup failed: ConnectionError"):
         sms.find_sent(TO, None, now - timedelta(minutes=1), now)
+    sms.close()
+
+
+@pytest.fixture
+def tls_port() -> Iterator[int]:
+    """An HTTPS server whose certificate no public authority signed (trustme's)."""
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_untrusted_certificate_is_refused_as_by_requests(tls_port: int) -> None:
+    for _, http in both_clients(f"https://127.0.0.1:{tls_port}"):
+        with pytest.raises(requests.exceptions.SSLError):
+            http.request("GET", "https://api.twilio.com/2010-04-01/Accounts.json")
+    sms = channel(f"https://127.0.0.1:{tls_port}")
+    with pytest.raises(TransientSendError, match="Twilio unreachable: SSLError"):
+        sms.send(message())
     sms.close()
 
 
