@@ -1,4 +1,8 @@
-"""The email channel: one SMTP connection per message, plain, STARTTLS or implicit TLS.
+"""The email channel over SMTP, plain, STARTTLS or implicit TLS.
+
+Each sending thread keeps its connection open from message to message (`smtp_connections`:
+checked with NOOP after a while idle, opened again when the server dropped it; `close()` QUITs
+them).
 
 Configured from a URL (user and password URL-encoded):
 
@@ -16,6 +20,8 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import weakref
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import formatdate
@@ -31,6 +37,12 @@ from adapters.channels.base import (
     mask_email,
 )
 from adapters.channels.senders import Senders, checked_address
+from adapters.channels.smtp_connections import (
+    ConnectionPerThread,
+    TrackedSmtp,
+    TrackedSmtpSsl,
+    quit_quietly,
+)
 
 Security = Literal["plain", "starttls", "tls"]
 
@@ -68,7 +80,7 @@ _POLICY = _MailPolicy(cte_type="7bit")
 
 
 class SmtpChannel:
-    """Sends each message over its own SMTP connection and returns its Message-ID."""
+    """Sends messages over each thread's kept SMTP connection and returns their Message-ID."""
 
     name = "email"
 
@@ -97,6 +109,7 @@ class SmtpChannel:
         self._ssl_context = ssl_context
         self._sender_address = checked_address(sender)
         self.senders = senders or Senders(sender)
+        self.connections = ConnectionPerThread(_opener(self))
 
     @classmethod
     def from_url(
@@ -186,7 +199,15 @@ class SmtpChannel:
         email_message["List-Unsubscribe"] = f"<{url}>"
         email_message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
+    def close(self) -> None:
+        """QUIT the kept connections."""
+        self.connections.close()
+
     def _deliver(self, email_message: EmailMessage) -> None:
+        self.connections.send(lambda smtp: smtp.send_message(email_message))
+
+    def _open(self) -> smtplib.SMTP:
+        """A connection ready for messages: greeted, with TLS and AUTH when configured."""
         smtp = self._connect()
         try:
             smtp.ehlo_or_helo_if_needed()
@@ -195,20 +216,35 @@ class SmtpChannel:
                 smtp.ehlo_or_helo_if_needed()
             if self.user is not None:
                 smtp.login(self.user, self._password or "")
-            smtp.send_message(email_message)
-        finally:
-            _quit_quietly(smtp)
+        except BaseException:
+            quit_quietly(smtp)
+            raise
+        return smtp
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
             context = self._tls_context()
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return TrackedSmtpSsl(self.host, self.port, timeout=self.timeout, context=context)
+        return TrackedSmtp(self.host, self.port, timeout=self.timeout)
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
+
+
+def _opener(channel: SmtpChannel) -> Callable[[], smtplib.SMTP]:
+    """`channel._open` without a reference to the channel: a channel nobody holds any more is
+    freed at once, and its kept connections are closed with it."""
+    ref = weakref.ref(channel)
+
+    def open_connection() -> smtplib.SMTP:
+        alive = ref()
+        if alive is None:
+            raise smtplib.SMTPServerDisconnected("the channel was closed")
+        return alive._open()
+
+    return open_connection
 
 
 def parse_smtp_url(url: str) -> tuple[str, int, Security, str | None, str | None]:
@@ -261,13 +297,6 @@ def _checked_unsubscribe_url(template: str | None) -> str | None:
     if template is not None and (not template.startswith("https://") or not template.isascii()):
         raise ValueError("unsubscribe_url must be an ASCII https:// URL")
     return template
-
-
-def _quit_quietly(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
 
 
 def classify(exc: BaseException) -> SendError:

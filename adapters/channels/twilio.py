@@ -2,7 +2,9 @@
 
 The client's HTTP layer is ours: an explicit timeout (the default client has none), the base URL
 from settings (tests point it at a local fake), and the `Retry-After` of the last answer kept per
-thread so a rate-limited send can be retried when Twilio says.
+thread so a rate-limited send can be retried when Twilio says. Channels send through
+`PooledHttpClient` (urllib3 directly, `twilio_http`); `RoutedHttpClient`, the same on Twilio's
+requests-based client, stays as the reference it is compared with (tests, bench).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from twilio.base.exceptions import TwilioException
@@ -30,8 +32,9 @@ from adapters.channels.base import (
     mask_phone,
     mask_phones_in,
 )
+from adapters.channels.twilio_http import TWILIO_API as TWILIO_API
+from adapters.channels.twilio_http import PooledHttpClient
 
-TWILIO_API = "https://api.twilio.com"
 # Codes retrying never fixes: bad number, unsubscribed, region, not mobile, not on WhatsApp.
 PERMANENT_CODES = frozenset({21211, 21610, 21408, 21614, 63003, 21606, 21612, 63016})
 TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001})
@@ -62,6 +65,19 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         """The Retry-After (seconds) of this thread's last answer, if it had one."""
         value: float | None = getattr(self._local, "retry_after", None)
         return value
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        if self.session is not None:
+            self.session.close()
+
+
+class ChannelHttp(Protocol):
+    """What a channel asks of the HTTP client under its twilio Client."""
+
+    def last_retry_after(self) -> float | None: ...
+
+    def close(self) -> None: ...
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -105,7 +121,7 @@ class TwilioChannel:
         self,
         name: str,
         client: Client,
-        http: RoutedHttpClient,
+        http: ChannelHttp,
         sender: Sender,
         status_callback: str | None = None,
     ) -> None:
@@ -128,14 +144,13 @@ class TwilioChannel:
         status_callback: str | None = None,
     ) -> TwilioChannel:
         """A channel with its own pooled client."""
-        http = RoutedHttpClient(base_url, timeout)
+        http = PooledHttpClient(base_url, timeout)
         client = Client(account_sid, auth_token, http_client=http)
         return cls(name, client, http, sender, status_callback)
 
     def close(self) -> None:
         """Close the pooled HTTP connections."""
-        if self._http.session is not None:
-            self._http.session.close()
+        self._http.close()
 
     def _address(self, number: str) -> str:
         return f"whatsapp:{number}" if self.name == "whatsapp" else number
