@@ -47,9 +47,19 @@ class Retry:
 
 
 def send_claimed_batch(runtime: Parts, claimed: list[Claimed]) -> list[Retry]:
-    """Send the messages; the ones to retry later (a transient failure, or no slot now)."""
-    if not claimed:
-        return []
+    """Send the messages, SEND_CONCURRENCY at a time; the ones to retry later (a transient
+    failure, or no slot now).
+
+    A part at a time, each started, sent and recorded before the next: a worker killed
+    mid-batch leaves at most one part whose outcome the reconciler must ask the provider
+    about; the messages of the parts not started are sent again without asking."""
+    retries: list[Retry] = []
+    for start in range(0, len(claimed), SEND_CONCURRENCY):
+        retries += _send_part(runtime, claimed[start : start + SEND_CONCURRENCY])
+    return retries
+
+
+def _send_part(runtime: Parts, claimed: list[Claimed]) -> list[Retry]:
     now = runtime.clock()
     planned = [(c.notification, jobs.job_for(runtime, c.notification, c.customer, now))
                for c in claimed]  # fmt: skip
