@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from notifier import ports
 from notifier.decide import delays, planning, watch, winback
-from notifier.decide.facts import Reader
+from notifier.decide.facts import OrderView, Reader
 from notifier.decide.policy import Winback
 from notifier.decide.routing import MARKETING_OPT_OUT
 from notifier.pipeline.parts import Parts
-from notifier.store import care
+from notifier.store import care, orders
 from notifier.store import watch as watch_store
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
-from notifier.store.models import Customer, Order
+from notifier.store.models import Customer
 from notifier.store.notifications import insert_planned
 from notifier.store.planned import insert_planned_many
 
@@ -52,13 +52,15 @@ def scan_late_orders(runtime: Parts, now: datetime) -> int:
 class _Told:
     """A late order's notice, with whom it goes to and how they read."""
 
-    order: Order
-    customer: Customer | None
+    order: OrderView
+    customer: watch_store.CustomerView | None
     notice: watch.DelayNotice
     reader: Reader
 
 
-def _check_batch(session: Session, runtime: Parts, due: list[Order], now: datetime) -> list[int]:
+def _check_batch(
+    session: Session, runtime: Parts, due: list[OrderView], now: datetime
+) -> list[int]:
     policy, settings = runtime.policy, runtime.settings
     default = Reader(settings.default_locale, settings.default_timezone)
     customers = watch_store.customers_by_id(session, {o.customer_id for o in due if o.customer_id})
@@ -71,7 +73,9 @@ def _check_batch(session: Session, runtime: Parts, due: list[Order], now: dateti
             customer = customers.get(order.customer_id) if order.customer_id else None
             notice = watch.delay_notice(order, customer, signal, now, policy)
             notified_eta = notice.notified_eta or notified_eta
-            open_for_vip(session, customer, notice.vip_note, now, policy)
+            if notice.vip_note is not None and customer is not None:  # a VIP: rare
+                vip = orders.get_customer(session, customer.id)
+                open_for_vip(session, vip, notice.vip_note, now, policy)
             reader = default if customer is None else default.of(customer.locale, customer.timezone)
             told.append(_Told(order, customer, notice, reader))
         checks.append(watch_store.Check(order.id, next_check_at, notified_eta))

@@ -1,19 +1,17 @@
 """Planned messages inserted many at a time: what `notifications.insert_planned` does row by
-row, in one multi-row INSERT (PostgreSQL and SQLite both take `INSERT … ON CONFLICT DO NOTHING
-… RETURNING` over many rows)."""
+row, in one multi-row `INSERT … ON CONFLICT DO NOTHING … RETURNING` (`store/many.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier.decide.playbook import Plan
+from notifier.store.many import insert_ignoring_conflicts
 from notifier.store.models import Notification
 from notifier.store.notifications import move_scheduled
 from notifier.vocabulary import NotificationStatus
@@ -31,8 +29,8 @@ def insert_planned_many(
         raise ValueError("one row per plan")
     if not rows:
         return []
-    statement = _insert_returning_keys(session.get_bind().dialect.name)
-    inserted = {key: new_id for new_id, key in session.execute(statement, list(rows))}
+    returned = insert_ignoring_conflicts(session, _NOTIFICATIONS, rows, ("id", "dedup_key"))
+    inserted = {key: new_id for new_id, key in returned}
     due_now = []
     for plan, row in zip(plans, rows, strict=True):
         new_id = inserted.pop(row["dedup_key"], None)  # a key twice in `rows`: the first wins
@@ -42,13 +40,3 @@ def insert_planned_many(
         elif row["status"] is NotificationStatus.QUEUED:
             due_now.append(new_id)
     return due_now
-
-
-@cache
-def _insert_returning_keys(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(_NOTIFICATIONS)
-        .on_conflict_do_nothing()
-        .returning(_NOTIFICATIONS.c.id, _NOTIFICATIONS.c.dedup_key)
-    )

@@ -1,49 +1,70 @@
 """The late-order scan's reads and writes, a batch of orders at a time: the due orders claimed
 with their customers, their watch times and told ETAs written back in one statement, and the
 offers of many late orders looked up and issued together (what `orders.offer_for` does for one).
+
+Rows are read as plain values (`OrderView`, `CustomerView`, `Offer`), not ORM objects: the
+scan reads thousands and writes what changed itself, so the session has nothing to track.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, column, select, update, values
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from notifier.decide import compensation
+from notifier.decide.facts import OrderView
 from notifier.decide.policy import Compensation as CompensationPolicy
-from notifier.store.db import UTCDateTime
+from notifier.store import many
 from notifier.store.models import Compensation, Customer, Order
 from notifier.vocabulary import utcnow
 
 _ORDERS = cast(Table, Order.__table__)
+_CUSTOMERS = cast(Table, Customer.__table__)
 _COMPENSATIONS = cast(Table, Compensation.__table__)
+_ORDER_COLUMNS = [_ORDERS.c[f.name] for f in fields(OrderView)]
 
 
-def claim_due_orders(session: Session, now: datetime, limit: int) -> list[Order]:
-    """Orders whose watch time has come, locked (others' locked rows skipped), as detached
-    objects: the scan writes what it changes with `save_checks`, not through the session."""
+def claim_due_orders(session: Session, now: datetime, limit: int) -> list[OrderView]:
+    """Orders whose watch time has come, locked (others' locked rows skipped), as values:
+    the scan writes what it changes with `save_checks`."""
     query = (
-        select(_ORDERS)
+        select(*_ORDER_COLUMNS)
         .where(_ORDERS.c.next_check_at <= now)
         .order_by(_ORDERS.c.next_check_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [Order(**row._mapping) for row in session.execute(query)]
+    return [OrderView(*row) for row in session.execute(query)]
 
 
-def customers_by_id(session: Session, ids: Collection[str]) -> dict[str, Customer]:
+@dataclass(frozen=True)
+class CustomerView:
+    """What the scan reads of a customer: who they are to a template, whether a VIP, how
+    they read."""
+
+    id: str
+    name: str | None
+    orders_count: int | None
+    last_order_at: datetime | None
+    last_winback_at: datetime | None
+    locale: str | None
+    timezone: str | None
+
+
+_CUSTOMER_COLUMNS = [_CUSTOMERS.c[f.name] for f in fields(CustomerView)]
+
+
+def customers_by_id(session: Session, ids: Collection[str]) -> dict[str, CustomerView]:
     """The customers with these ids, in one statement (unknown ids are left out)."""
     if not ids:
         return {}
-    query = select(Customer).where(Customer.id.in_(sorted(ids)))
-    return {customer.id: customer for customer in session.execute(query).scalars()}
+    query = select(*_CUSTOMER_COLUMNS).where(_CUSTOMERS.c.id.in_(sorted(ids)))
+    return {row.id: CustomerView(*row) for row in session.execute(query)}
 
 
 @dataclass(frozen=True)
@@ -56,28 +77,17 @@ class Check:
 
 
 def save_checks(session: Session, checks: Sequence[Check]) -> None:
-    """Write every order's watch time and told ETA in one statement: `UPDATE … FROM (VALUES
-    …)` on PostgreSQL; SQLite (embedded, small batches) runs one compiled UPDATE over them all
-    (its VALUES cannot name columns)."""
+    """Write every order's watch time and told ETA in one statement: `UPDATE … FROM
+    json_to_recordset(…)` on PostgreSQL; SQLite (embedded, small batches) runs one compiled
+    UPDATE over them all."""
     if not checks:
         return
     stamp = utcnow()  # as the ORM's `onupdate` stamps a row it writes
     if session.get_bind().dialect.name == "postgresql":
-        data = values(
-            column("id", String()),
-            column("next_check_at", UTCDateTime()),
-            column("notified_eta", UTCDateTime()),
-            name="checks",
-        ).data([(c.order_id, c.next_check_at, c.notified_eta) for c in checks])
-        session.execute(
-            update(_ORDERS)
-            .where(_ORDERS.c.id == data.c.id)
-            .values(
-                next_check_at=data.c.next_check_at,
-                notified_eta=data.c.notified_eta,
-                updated_at=stamp,
-            )
-        )
+        values = [{"id": c.order_id, "next_check_at": c.next_check_at,
+                   "notified_eta": c.notified_eta} for c in checks]  # fmt: skip
+        columns = {"many_rows": many.as_json(values), "stamp": stamp}
+        session.execute(_SAVE_MANY, columns)
         return
     session.execute(
         _SAVE_ONE,
@@ -86,6 +96,16 @@ def save_checks(session: Session, checks: Sequence[Check]) -> None:
     )  # fmt: skip
 
 
+_CHECKS = many.recordset(_ORDERS, ("id", "next_check_at", "notified_eta"))
+_SAVE_MANY = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == _CHECKS.c.id)
+    .values(
+        next_check_at=_CHECKS.c.next_check_at,
+        notified_eta=_CHECKS.c.notified_eta,
+        updated_at=bindparam("stamp", type_=_ORDERS.c.updated_at.type),
+    )
+)
 _SAVE_ONE = (
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("check_id"))
@@ -101,11 +121,26 @@ _SAVE_ONE = (
 class Wanted:
     """An offer a notice carries: the order, its tier, the language of a new coupon's code."""
 
-    order: Order
+    order: OrderView
     tier: int
     locale: str
 
 
+@dataclass(frozen=True)
+class Offer:
+    """An offer as stored (`compensation.Made`)."""
+
+    id: int
+    order_id: str
+    tier: int
+    code: str
+    percent_off: int | None
+    free_shipping: bool
+    cancel_offer: bool
+    created_at: datetime
+
+
+_OFFER_COLUMNS = tuple(f.name for f in fields(Offer))
 Offers = dict[tuple[str, int], dict[str, Any] | None]
 
 
@@ -135,11 +170,11 @@ def offers_for(
             new.append(compensation.terms_of(order_id, tier, policy, want.locale, now))
             best[order_id] = tier
     if new:
-        issued = _issue(session, new)
-        made += issued
+        issued = many.insert_ignoring_conflicts(session, _COMPENSATIONS, new, _OFFER_COLUMNS)
+        made += [Offer(*row) for row in issued]
         if len(issued) < len(new):  # a concurrent scan issued some first: read what won
             made = _made(session, order_ids)
-    of_order: dict[str, list[Compensation]] = {}
+    of_order: dict[str, list[Offer]] = {}
     for offer in made:
         of_order.setdefault(offer.order_id, []).append(offer)
     for (order_id, tier), want in asked.items():
@@ -151,17 +186,7 @@ def offers_for(
     return offers
 
 
-def _made(session: Session, order_ids: Collection[str]) -> list[Compensation]:
-    query = select(_COMPENSATIONS).where(_COMPENSATIONS.c.order_id.in_(sorted(order_ids)))
-    return [Compensation(**row._mapping) for row in session.execute(query)]
-
-
-def _issue(session: Session, rows: list[dict[str, Any]]) -> list[Compensation]:
-    statement = _insert_offers(session.get_bind().dialect.name)
-    return [Compensation(**row._mapping) for row in session.execute(statement, rows)]
-
-
-@cache
-def _insert_offers(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_COMPENSATIONS).on_conflict_do_nothing().returning(*_COMPENSATIONS.c)
+def _made(session: Session, order_ids: Collection[str]) -> list[Offer]:
+    columns = [_COMPENSATIONS.c[name] for name in _OFFER_COLUMNS]
+    query = select(*columns).where(_COMPENSATIONS.c.order_id.in_(sorted(order_ids)))
+    return [Offer(*row) for row in session.execute(query)]
