@@ -91,12 +91,12 @@ def recording_runtime(db_url: str, email_copy: bool = True) -> tuple[Runtime, Re
     return runtime, recording
 
 
-def schedule(db_url: str, count: int) -> list[int]:
+def schedule(db_url: str, count: int, now: datetime = NOW) -> list[int]:
     """`count` scheduled messages due a minute ago; their ids."""
     rows = [
         {"dedup_key": f"due:{n}", "kind": Kind.REVIEW_REQUEST, "order_id": f"o-{n}",
          "event_id": "evt-test", "status": NotificationStatus.SCHEDULED,
-         "due_at": NOW - timedelta(minutes=1), "context": {}}
+         "due_at": now - timedelta(minutes=1), "context": {}}
         for n in range(count)
     ]  # fmt: skip
     with session_scope(db_url) as session:
@@ -105,7 +105,7 @@ def schedule(db_url: str, count: int) -> list[int]:
         return sorted(session.execute(query).scalars())
 
 
-def fill_orders(db_url: str, count: int, vip_every: int = 97) -> None:
+def fill_orders(db_url: str, count: int, vip_every: int = 97, now: datetime = NOW) -> None:
     """`count` orders due for a look, in every shape the scan meets: not shipped by `ship_by`,
     stalled in transit near the promise, in transit and fine, without a customer; customers
     in each language, a few VIPs (every `vip_every`-th), offers already made (a higher tier
@@ -126,28 +126,28 @@ def fill_orders(db_url: str, count: int, vip_every: int = 97) -> None:
         shape = n % 4
         status, last_scan = OrderStatus.PLACED, None
         if shape in (0, 3):
-            details["ship_by"] = (NOW - timedelta(days=1)).isoformat()
+            details["ship_by"] = (now - timedelta(days=1)).isoformat()
         else:
             status = OrderStatus.IN_TRANSIT
-            details["promised_delivery_at"] = (NOW + timedelta(hours=12)).isoformat()
-            last_scan = NOW - (timedelta(hours=50) if shape == 1 else timedelta(hours=1))
+            details["promised_delivery_at"] = (now + timedelta(hours=12)).isoformat()
+            last_scan = now - (timedelta(hours=50) if shape == 1 else timedelta(hours=1))
         rows.append(
-            {"id": f"ord-{n}", "customer_id": customer_id, "status": status, "status_at": NOW,
+            {"id": f"ord-{n}", "customer_id": customer_id, "status": status, "status_at": now,
              "details": details, "shipment": {}, "last_scan_at": last_scan,
-             "next_check_at": NOW - timedelta(minutes=1 + n % 7)}
+             "next_check_at": now - timedelta(minutes=1 + n % 7)}
         )  # fmt: skip
         if n % 8 == 3:  # a higher offer made already: kept
-            offers.append(_offer(f"ord-{n}", 3, f"PERDON-KEPT{n}"))
+            offers.append(_offer(f"ord-{n}", 3, f"PERDON-KEPT{n}", now))
         if n % 8 == 7:  # a lower one: a VIP's notice raises it
-            offers.append(_offer(f"ord-{n}", 1, f"PERDON-LOW{n}"))
+            offers.append(_offer(f"ord-{n}", 1, f"PERDON-LOW{n}", now))
     with session_scope(db_url) as session:
         for table, values in ((Customer, customers), (Order, rows), (Compensation, offers)):
             if values:
                 session.execute(insert(table), values)
 
 
-def _offer(order_id: str, tier: int, code: str) -> dict[str, Any]:
-    made = NOW - timedelta(days=1)
+def _offer(order_id: str, tier: int, code: str, now: datetime) -> dict[str, Any]:
+    made = now - timedelta(days=1)
     return {"order_id": order_id, "tier": tier, "code": code, "percent_off": 10,
             "free_shipping": False, "cancel_offer": True, "created_at": made}  # fmt: skip
 
