@@ -91,10 +91,12 @@ def recording_runtime(db_url: str, email_copy: bool = True) -> tuple[Runtime, Re
     return runtime, recording
 
 
-def schedule(db_url: str, count: int, now: datetime = NOW) -> list[int]:
+def schedule(
+    db_url: str, count: int, now: datetime = NOW, kind: Kind = Kind.REVIEW_REQUEST
+) -> list[int]:
     """`count` scheduled messages due a minute ago; their ids."""
     rows = [
-        {"dedup_key": f"due:{n}", "kind": Kind.REVIEW_REQUEST, "order_id": f"o-{n}",
+        {"dedup_key": f"due:{n}", "kind": kind, "order_id": f"o-{n}",
          "event_id": "evt-test", "status": NotificationStatus.SCHEDULED,
          "due_at": now - timedelta(minutes=1), "context": {}}
         for n in range(count)

@@ -49,8 +49,9 @@ def test_a_ticks_due_messages_reach_the_worker_50_ids_per_message_and_go_out_onc
 ) -> None:
     empty(postgres_url)
     now = datetime.now(UTC)  # the worker claims with its own clock
-    scheduled = schedule(postgres_url, 120, now)  # no customer: delivery skips them
-    fill_orders(postgres_url, 130, vip_every=0, now=now)  # 98 late orders, their notices
+    # transactional (no quiet hours) and without a customer: delivery skips them
+    scheduled = schedule(postgres_url, 120, now, Kind.ORDER_CONFIRMED)
+    fill_orders(postgres_url, 130, vip_every=0, now=now)  # 98 late orders, 13 without customer
     producer = build_runtime(settings_for(postgres_url, broker_url=redis_url))
 
     handed = tick(producer, now)
@@ -71,7 +72,11 @@ def test_a_ticks_due_messages_reach_the_worker_50_ids_per_message_and_go_out_onc
     )
     done = outcomes(postgres_url)
     assert Counter((kind, status) for kind, status, _ in done) == Counter(
-        {(Kind.DELAY_NOTICE, "sent"): 98, (Kind.REVIEW_REQUEST, "skipped"): 120}
+        {
+            (Kind.DELAY_NOTICE, "sent"): 85,
+            (Kind.DELAY_NOTICE, "skipped"): 13,
+            (Kind.ORDER_CONFIRMED, "skipped"): 120,
+        }
     )
     assert {attempts for _, _, attempts in done} == {1}
     assert queued_messages(redis_url) == []
