@@ -4,7 +4,10 @@ On a real PostgreSQL it fills 1,000,000 open orders (watched by the late-order s
 1,000,000 scheduled messages, makes 1 % and then 0.01 % of each due, and times one `tick` with
 the number of SQL statements it ran. The handed-over messages are counted, not delivered.
 
-    python bench/tick.py [--rows 1000000] [--url postgresql+psycopg://postgres@127.0.0.1/test]
+    python bench/tick.py [--rows 1000000] [--due-share 0.0001 --due-share 0.01]
+                         [--url postgresql+psycopg://postgres@127.0.0.1/test]
+
+`--due-share 0.1` (alone) times one tick over 100,000 due orders and 100,000 due messages.
 """
 
 from __future__ import annotations
@@ -118,6 +121,11 @@ def one_tick(url: str, rows: int, share: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--due-share", type=float, action="append", dest="shares",
+        help="the share of orders and of messages made due before a tick (repeat for several "
+        "ticks, one after the other); default 0.0001 then 0.01",
+    )  # fmt: skip
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
@@ -128,7 +136,7 @@ def main() -> None:
     try:
         migrate.upgrade(url)
         fill(url, args.rows)
-        for share in (0.0001, 0.01):
+        for share in args.shares or (0.0001, 0.01):
             one_tick(url, args.rows, share)
     finally:
         get_engine(url).dispose()

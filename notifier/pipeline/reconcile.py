@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from adapters.channels.base import Receipt, Reconcilable, SendError
 from notifier import ports
 from notifier.pipeline.parts import Parts
+from notifier.pipeline.scan import IDS_PER_MESSAGE
 from notifier.store import events, notifications, orders
 from notifier.store.db import session_scope
 from notifier.vocabulary import Channel
@@ -88,15 +89,20 @@ def sweep_events(runtime: Parts, now: datetime) -> int:
     return handed
 
 
-def _hand_over_in_batches(runtime: Parts, claim: Callable[[Session], list[int]], task: str) -> int:
-    """Claim rows batch after batch (each claim its own transaction) and hand each to `task`;
-    how many."""
+def _hand_over_in_batches(
+    runtime: Parts, claim: Callable[[Session], list[int]], task: str, batch_task: bool = False
+) -> int:
+    """Claim rows batch after batch (each claim its own transaction) and hand each to `task`
+    (a `*_batch` task: IDS_PER_MESSAGE ids per queue message); how many."""
     handed = 0
     while True:
         with session_scope(runtime.db_url) as session:
             ids = claim(session)
-        for row_id in ids:
-            runtime.dispatcher.send(task, row_id)
+        if batch_task:
+            ports.send_in_batches(runtime.dispatcher, task, ids, IDS_PER_MESSAGE)
+        else:
+            for row_id in ids:
+                runtime.dispatcher.send(task, row_id)
         handed += len(ids)
         if len(ids) < BATCH:
             return handed
@@ -137,12 +143,13 @@ def _settle(session: Session, item: Unsure, answer: Answer, now: datetime) -> bo
 
 def hand_forgotten(runtime: Parts, now: datetime) -> int:
     """Hand due `queued` messages nobody touched for QUEUED_GRACE (their broker message was
-    lost) to delivery again, batch after batch; the claim makes a second copy harmless."""
+    lost) to delivery again, batch after batch, IDS_PER_MESSAGE ids per queue message; the
+    claim makes a second copy harmless."""
 
     def claim(session: Session) -> list[int]:
         return notifications.claim_forgotten_queued(session, now - QUEUED_GRACE, now, BATCH)
 
-    handed = _hand_over_in_batches(runtime, claim, ports.DELIVER)
+    handed = _hand_over_in_batches(runtime, claim, ports.DELIVER_BATCH, batch_task=True)
     if handed:
         log.warning("handed %d forgotten queued messages to delivery again", handed)
     return handed

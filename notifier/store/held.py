@@ -150,7 +150,8 @@ def _hold(
     """Create-or-lock the rows, add them to the session as if loaded; those created here are
     marked fresh (no message points at them yet)."""
     dialect = _dialect(session)
-    statement = insert_rows(cast(Table, model.__table__), columns, dialect, lock_existing=True)
+    table = cast(Table, model.__table__)
+    statement = insert_rows(table, columns, dialect, lock_existing=True, tell_inserted=True)
     found: dict[str, Any] = {}
     created = []
     for row in session.execute(statement, rows_parameter(rows, dialect)):

@@ -1,32 +1,60 @@
-"""Statements over many rows at once that stay cheap to send: on PostgreSQL the rows travel as
-one JSON parameter (`json_populate_recordset`) and a list of ids as one array (`= ANY`), so the
-statement's text and parameter count do not grow with the batch (the driver caches and prepares
-it like any small statement); SQLite gets the portable form (VALUES rows, `IN (…)`).
+"""Many rows in one statement, on both dialects.
+
+PostgreSQL gets the rows as one JSON document, turned back into typed rows by
+`json_to_recordset`, and a list of ids as one array (`= ANY`): the statement's text is the same
+for 10 rows or 10,000 (compiled, parsed and cached by the driver once, one parameter instead of
+one per value, and none of the escaping psycopg does for each element of an array). SQLite (the
+embedded mode, small batches) gets SQLAlchemy's multi-row VALUES and `IN (…)`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, Text, any_, bindparam, cast, func, literal_column
-from sqlalchemy import select as select_
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
 POSTGRESQL = "postgresql"
+INSERTED = "inserted"
 
 
-def one_of(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
-    """`column` is one of the list given as parameter `name`."""
+def one_of(column_: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column_` is one of the list given as parameter `name`."""
     if dialect == POSTGRESQL:
-        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+        return column_ == any_(bindparam(name, type_=ARRAY(column_.type)))  # type: ignore[no-any-return]
+    return column_.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
+def insert_ignoring_conflicts(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], returning: Sequence[str]
+) -> list[Any]:
+    """INSERT … ON CONFLICT DO NOTHING of every row (each with the same columns) in one
+    statement; the `returning` columns of the rows inserted (a conflict returns none)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    statement = insert_rows(table, tuple(rows[0]), dialect, False, tuple(returning))
+    return list(session.execute(statement, rows_parameter(rows, dialect)))
 
 
 @cache
@@ -36,11 +64,12 @@ def insert_rows(
     dialect: str,
     lock_existing: bool,
     returning: tuple[str, ...] = (),
+    tell_inserted: bool = False,
 ) -> Any:
-    """INSERT of many rows (parameter `rows`, see `rows_parameter`) returning the columns named
-    (all of them by default); a row that conflicts is left as it is, and locked and returned
-    when `lock_existing` (by id). On PostgreSQL each returned row also says whether this
-    statement `inserted` it. Built once per arguments."""
+    """INSERT of many rows (parameter: `rows_parameter`) returning the columns named (all of
+    them by default); a row that conflicts is left as it is, and locked and returned when
+    `lock_existing` (by id). With `tell_inserted`, on PostgreSQL each returned row also says
+    whether this statement inserted it (`was_inserted`). Built once per arguments."""
     insert: Any
     if dialect != POSTGRESQL:
         insert = sqlite.insert(table).values({name: bindparam(name) for name in columns})
@@ -53,12 +82,53 @@ def insert_rows(
     else:
         statement = insert.on_conflict_do_nothing()
     columns_back = [table.c[name] for name in returning or table.c.keys()]
-    if dialect == POSTGRESQL:  # a row this statement inserted has no deleting transaction yet
+    if dialect == POSTGRESQL and tell_inserted:  # a row inserted here has no deleter yet
         return statement.returning(*columns_back, literal_column("xmax = 0").label(INSERTED))
     return statement.returning(*columns_back)
 
 
-INSERTED = "inserted"
+def recordset(table: Table, names: Sequence[str]) -> Any:
+    """The rows of the JSON parameter `many_rows` (see `as_json`) as a FROM item whose
+    columns are the table's, with their types: `json_to_recordset(…) AS many(name type, …)`."""
+    document = cast(bindparam("many_rows", type_=Text()), JSON())
+    columns = [column(name, table.c[name].type) for name in names]
+    return (
+        func.json_to_recordset(document)
+        .table_valued(*columns)
+        .render_derived(name="many", with_types=True)
+    )
+
+
+def rows_source(table: Table, columns: Sequence[str]) -> Any:
+    """SELECT of the rows given as parameter `many_rows`, these columns."""
+    rows = recordset(table, columns)
+    return select(*[rows.c[name] for name in columns])
+
+
+def rows_parameter(rows: Sequence[Mapping[str, Any]], dialect: str) -> Any:
+    """The rows as `insert_rows` takes them: one JSON document on PostgreSQL, a list of
+    parameter sets elsewhere."""
+    if dialect != POSTGRESQL:
+        return [dict(row) for row in rows]
+    return {"many_rows": as_json(rows)}
+
+
+def as_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The rows as one JSON document for `recordset`: enums are their values, datetimes ISO
+    8601 in UTC (a naive one is refused, as `UTCDateTime` refuses it), decimals strings."""
+    return json.dumps(list(rows), default=_jsonable, separators=(",", ":"))
+
+
+def _jsonable(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def fields_of(row: Any) -> dict[str, Any]:
@@ -69,30 +139,5 @@ def fields_of(row: Any) -> dict[str, Any]:
 
 
 def was_inserted(row: Any) -> bool:
-    """True when the statement inserted the row (PostgreSQL only; False elsewhere)."""
+    """True when the statement inserted the row (PostgreSQL with `tell_inserted` only)."""
     return bool(row._mapping.get(INSERTED, False))
-
-
-def rows_source(table: Table, columns: tuple[str, ...]) -> Any:
-    """SELECT of the rows given as parameter `rows` (a JSON array of `table`'s rows)."""
-    rows = func.json_populate_recordset(
-        literal_column(f"NULL::{table.name}"), cast(bindparam("rows", type_=Text), postgresql.JSON)
-    ).table_valued(*columns)
-    return select_(*[rows.c[name] for name in columns])
-
-
-def rows_parameter(rows: Sequence[dict[str, Any]], dialect: str) -> Any:
-    """The rows as `insert_rows` takes them: one JSON text on PostgreSQL, a list elsewhere."""
-    if dialect != POSTGRESQL:
-        return list(rows)
-    return {"rows": json.dumps(list(rows), default=_plain)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in a row")

@@ -13,7 +13,13 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-from notifier.store.many import POSTGRESQL, insert_rows, one_of, rows_parameter, rows_source
+from notifier.store.many import (
+    POSTGRESQL,
+    insert_ignoring_conflicts,
+    one_of,
+    rows_parameter,
+    rows_source,
+)
 from notifier.store.models import Notification
 from notifier.store.notifications import record_outcome
 from notifier.vocabulary import NotificationStatus
@@ -96,13 +102,13 @@ def _record_outcomes(names: tuple[str, ...]) -> Any:
 def insert_claimed(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Insert messages (already claimed) in one statement per set of columns, in order; the new
     rows' ids by dedup key (a dedup key taken already is skipped)."""
-    dialect = session.get_bind().dialect.name
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         by_columns.setdefault(tuple(row), []).append(row)
     ids: dict[str, int] = {}
-    for columns, same in by_columns.items():
-        statement = insert_rows(_NOTIFICATIONS, columns, dialect, False, ("id", "dedup_key"))
-        for found in session.execute(statement, rows_parameter(same, dialect)):
-            ids[found.dedup_key] = found.id
+    for same in by_columns.values():
+        for new_id, key in insert_ignoring_conflicts(
+            session, _NOTIFICATIONS, same, ("id", "dedup_key")
+        ):
+            ids[key] = new_id
     return ids

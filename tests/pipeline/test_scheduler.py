@@ -199,4 +199,4 @@ def test_one_tick_hands_back_every_forgotten_message_and_event_not_just_a_batch(
     tick(runtime, NOW)
 
     kinds = Counter(task for task, _ in holding.tasks)
-    assert kinds == Counter({"notifications.deliver": 450, "events.process": 450})
+    assert kinds == Counter({"notifications.deliver_batch": 450, "events.process": 450})
