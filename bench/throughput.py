@@ -7,7 +7,12 @@ has accepted every confirmation. Then, on the same Redis with the same worker se
 dramatiq no-op actor handles as many messages. It prints events/s, latency from ingest to the
 provider's acceptance (p50/p95/p99), peak RSS per worker process, and the ratio ours/bare.
 
+Then, unless told not to: single events POSTed to `notifier api` at steady rates (50/s and
+250/s, 20 s each: p50/p95/p99 from POST to the provider's acceptance, `bench/steady.py`), and
+one scheduler tick over 10,000 and over 100,000 due orders and messages (`bench/tick.py`).
+
     python bench/throughput.py [--events 20000] [--processes N] [--threads 8]
+                               [--rates 50,250] [--seconds 20] [--no-steady] [--no-tick]
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from notifier.cli.commands import worker_environment
 from notifier.config import Settings
@@ -183,6 +189,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rates", default="50,250", help="steady rates of single POSTs, /s")
+    parser.add_argument("--seconds", type=float, default=20, help="of each steady rate")
+    parser.add_argument("--no-steady", action="store_true", help="skip the steady-rate runs")
+    parser.add_argument("--no-tick", action="store_true", help="skip the scheduler tick runs")
     args = parser.parse_args()
     redis.Redis.from_url(REDIS).flushdb()
     db_url, drop = fresh_database()
@@ -210,6 +220,28 @@ def main() -> None:
     print(f"worker CPU per event {ours['cpu'] / args.events * 1000:.1f} ms (all worker processes)")
     print(f"bare dramatiq no-op  {bare_rate:,.0f} messages/s")
     print(f"ratio ours/bare      {ours_rate / bare_rate:.3f}")
+    if not args.no_steady:
+        steady_figures(args)
+    if not args.no_tick:  # 1 % and 10 % of 1,000,000: 10,000 and 100,000 due of each
+        tick = [sys.executable, str(ROOT / "bench" / "tick.py"), "--due-share", "0.01",
+                "--due-share", "0.1"]  # fmt: skip
+        subprocess.run(tick, check=True, cwd=ROOT)
+
+
+def steady_figures(args: argparse.Namespace) -> None:
+    """Single POSTs at steady rates (bench/steady.py), on a fresh database."""
+    from steady import print_steady, run_steady
+
+    from notifier.store.db import dispose_engines
+
+    redis.Redis.from_url(REDIS).flushdb()
+    rates = [float(rate) for rate in args.rates.split(",")]
+    db_url, drop = fresh_database()
+    try:
+        print_steady(run_steady(db_url, rates, args.seconds, args.processes, args.threads))
+    finally:
+        dispose_engines()
+        drop()
 
 
 if __name__ == "__main__":
