@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -18,6 +19,7 @@ from notifier import metrics
 from notifier.contract.events import MAX_EVENT_BYTES
 from notifier.errors import FieldProblem, InvalidEvent
 from notifier.http.auth import UNAUTHORIZED, require_ops
+from notifier.http.batching import IngestBatcher
 from notifier.http.body import read_limited
 from notifier.http.handoffs import handoffs_router
 from notifier.http.metrics import exposition
@@ -102,6 +104,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     def current() -> Runtime:
         return runtime or get_runtime()
 
+    batchers: list[IngestBatcher] = []
+
+    def batcher(rt: Runtime) -> IngestBatcher:
+        if not batchers:
+            batchers.append(IngestBatcher(partial(store_and_enqueue, rt)))
+        return batchers[0]
+
     @app.post(
         "/events", status_code=202, responses=problems(400, 401, 413, 422),
         openapi_extra={"requestBody": events_request_body()},
@@ -115,8 +124,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt = current()
         _check_signature(body, x_notifier_signature, rt)
         valid = _validate_body(body)
-        # Storing (and, in the embedded mode, all the work) blocks: keep it off the event loop.
-        accepted = await run_in_threadpool(store_and_enqueue, rt, valid)
+        if rt.settings.is_embedded:  # storing does all the work here: off the event loop
+            accepted = await run_in_threadpool(store_and_enqueue, rt, valid)
+        else:
+            accepted = await batcher(rt).accept(valid)
         return {"accepted": [{"event_id": a.event_id, "duplicate": a.duplicate} for a in accepted]}
 
     @app.get("/orders/{order_id}/messages", responses=UNAUTHORIZED)
