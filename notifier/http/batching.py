@@ -1,7 +1,9 @@
 """Requests that arrive together are stored together: the events of the `POST /events` requests
-received within a few milliseconds of each other go to the database in one INSERT and to the
+received within WINDOW_SECONDS (25 ms) of the first go to the database in one INSERT and to the
 broker as one queue message (`ingest.store_and_enqueue`), and each request is answered once its
-own events are stored. A lone request waits at most WINDOW_SECONDS more.
+own events are stored. A lone request waits at most that much more; a batch fills at
+EVENTS_PER_MESSAGE and goes at once. At 250 single-event requests a second this makes batches of
+about six, which the workers apply for a fraction of what six single events cost.
 
 Only with a broker (`redis://`): in the embedded mode storing an event also does all its work,
 and requests are never mixed.
@@ -16,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from notifier.intake.ingest import EVENTS_PER_MESSAGE, Accepted, ValidEvent
 
-WINDOW_SECONDS = 0.005
+WINDOW_SECONDS = 0.025
 
 Store = Callable[[Sequence[ValidEvent]], list[Accepted]]
 
