@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import redis
 from throughput import (
+    REDIS,
     event,
     fresh_database,
     notifier_env,
@@ -141,13 +143,19 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    rates = [float(rate) for rate in args.rates.split(",")]
+    measure(args.rates, args.seconds, args.processes, args.threads)
+
+
+def measure(rates: str, seconds: float, processes: int, threads: int) -> None:
+    """Print the figures of each rate ("50,250"), on a fresh database and Redis."""
+    from notifier.store.db import dispose_engines
+
+    redis.Redis.from_url(REDIS).flushdb()
     db_url, drop = fresh_database()
     try:
-        print_steady(run_steady(db_url, rates, args.seconds, args.processes, args.threads))
+        steady = [float(rate) for rate in rates.split(",")]
+        print_steady(run_steady(db_url, steady, seconds, processes, threads))
     finally:
-        from notifier.store.db import dispose_engines
-
         dispose_engines()
         drop()
 

@@ -230,18 +230,9 @@ def main() -> None:
 
 def steady_figures(args: argparse.Namespace) -> None:
     """Single POSTs at steady rates (bench/steady.py), on a fresh database."""
-    from steady import print_steady, run_steady
+    from steady import measure
 
-    from notifier.store.db import dispose_engines
-
-    redis.Redis.from_url(REDIS).flushdb()
-    rates = [float(rate) for rate in args.rates.split(",")]
-    db_url, drop = fresh_database()
-    try:
-        print_steady(run_steady(db_url, rates, args.seconds, args.processes, args.threads))
-    finally:
-        dispose_engines()
-        drop()
+    measure(args.rates, args.seconds, args.processes, args.threads)
 
 
 if __name__ == "__main__":
