@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,10 +144,13 @@ def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str
         elapsed = time.monotonic() - started
         latencies = [m.received_at - sent_at[m.to] for m in fake.messages]
         rss, cpu = peak_rss_mb(workers.pid), cpu_seconds(workers.pid)
+        time.sleep(2)  # a second copy of a message would arrive by now
+        accepted = Counter(m.to for m in fake.messages)
         stop(workers)
         runtime.close()
     return {"elapsed": elapsed, "published": published, "latencies": latencies, "rss": rss,
-            "cpu": cpu}  # fmt: skip
+            "cpu": cpu, "customers": len(accepted),
+            "twice": sum(count - 1 for count in accepted.values())}  # fmt: skip
 
 
 def run_bare(events: int, processes: int, threads: int) -> float:
@@ -216,6 +220,7 @@ def main() -> None:
         f"latency ingest->provider  p50 {percentile(lat, 0.5) * 1000:,.0f} ms  "
         f"p95 {percentile(lat, 0.95) * 1000:,.0f} ms  p99 {percentile(lat, 0.99) * 1000:,.0f} ms"
     )
+    print(f"accepted by the fake {ours['customers']:,} customers, {ours['twice']} second copies")
     print(f"peak RSS per worker  {', '.join(f'{mb:.0f} MB' for mb in ours['rss'])}")
     print(f"worker CPU per event {ours['cpu'] / args.events * 1000:.1f} ms (all worker processes)")
     print(f"bare dramatiq no-op  {bare_rate:,.0f} messages/s")
