@@ -90,7 +90,7 @@ def statements_of_one_event(runtime: Runtime, number: int) -> list[str]:
     return seen
 
 
-def measure(runtime: Runtime, events: int, top: int) -> None:
+def measure(runtime: Runtime, events: int, top: int, sort: str = "cumulative") -> None:
     run(runtime, 0, 200)  # warm up: pools, compiled statements, templates
     cpu, wall = time.process_time(), time.perf_counter()
     run(runtime, 1_000, events)
@@ -105,13 +105,14 @@ def measure(runtime: Runtime, events: int, top: int) -> None:
     print(f"SQL of one event ({len(statements)} lines, ingest batch of one):")
     for line in statements:
         print(f"    {line}")
-    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats(sort).print_stats(top)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", help="cumulative, or tottime (own time)")
     args = parser.parse_args()
     fake = subprocess.Popen(
         [sys.executable, "-c", FAKE], cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -128,7 +129,7 @@ def main() -> None:
                 twilio_auth_token=SecretStr(DEFAULT_AUTH_TOKEN), twilio_sms_from="+15005550006",
             )  # fmt: skip
             runtime = build_runtime(settings)
-            measure(runtime, args.events, args.top)
+            measure(runtime, args.events, args.top, args.sort)
             runtime.close()
     finally:
         dispose_engines()

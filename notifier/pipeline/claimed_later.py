@@ -12,6 +12,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from notifier.pipeline.deliver import Claimed
 from notifier.store import fresh
+from notifier.store.many import as_loaded
 from notifier.store.models import Customer, Notification
 from notifier.store.sending import insert_claimed
 
@@ -46,7 +47,8 @@ class ClaimedLater:
         for row, customer in rows:
             new_id = ids.get(row["dedup_key"])
             if new_id is not None:
-                self.claims.append(Claimed(Notification(id=new_id, **row), customer))
+                notification = as_loaded(Notification, {"id": new_id, **row})
+                self.claims.append(Claimed(notification, customer))
 
     def close(self) -> None:
         """Insert what waits and stop watching the session."""

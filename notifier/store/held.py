@@ -18,7 +18,14 @@ from sqlalchemy.orm.util import identity_key
 
 from notifier.store.carts import HELD_CARTS
 from notifier.store.fresh import mark_fresh
-from notifier.store.many import fields_of, insert_rows, one_of, rows_parameter, was_inserted
+from notifier.store.many import (
+    as_loaded,
+    fields_of,
+    insert_rows,
+    one_of,
+    rows_parameter,
+    was_inserted,
+)
 from notifier.store.models import Cart, Customer, Event, Order
 from notifier.store.orders import HELD_CUSTOMERS, HeldOrder, order_update
 from notifier.vocabulary import EventStatus
@@ -54,7 +61,7 @@ def hold_orders(session: Session, order_ids: Iterable[str]) -> dict[str, HeldOrd
     held = {}
     for row in rows:
         loaded = fields_of(row)
-        held[loaded["id"]] = HeldOrder(Order(**loaded), loaded)
+        held[loaded["id"]] = HeldOrder(as_loaded(Order, loaded), loaded)
     return held
 
 
@@ -155,7 +162,7 @@ def _hold(
     found: dict[str, Any] = {}
     created = []
     for row in session.execute(statement, rows_parameter(rows, dialect)):
-        one = model(**fields_of(row))
+        one = as_loaded(model, fields_of(row))
         make_transient_to_detached(one)  # as if loaded: what changes is flushed
         session.add(one)
         found[one.id] = one

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
 
 POSTGRESQL = "postgresql"
+T = TypeVar("T")
 INSERTED = "inserted"
 
 
@@ -141,3 +142,12 @@ def fields_of(row: Any) -> dict[str, Any]:
 def was_inserted(row: Any) -> bool:
     """True when the statement inserted the row (PostgreSQL with `tell_inserted` only)."""
     return bool(row._mapping.get(INSERTED, False))
+
+
+def as_loaded(model: type[T], values: Mapping[str, Any]) -> T:
+    """An instance of `model` holding `values` as if the ORM had loaded them: the mapped
+    constructor's event per attribute (the most of a batch's ORM cost) is skipped. What is
+    changed afterwards is tracked as usual."""
+    instance: T = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(values)
+    return instance
