@@ -111,7 +111,8 @@ def _apply_rows(
     outcomes: dict[EventStatus, list[int]] = {}
     order = held.order if held else None
     for row in rows:
-        planned, status = _apply_row(session, row, order, now, policy, defaults, claims)
+        event = parse_stored_event(row.payload)
+        planned, status = apply_parsed(session, event, order, now, policy, defaults, claims)
         due_now += planned
         outcomes.setdefault(status, []).append(row.id)
     if held is not None:
@@ -119,21 +120,6 @@ def _apply_rows(
     for status, row_ids in outcomes.items():
         events.mark_events(session, row_ids, status, now)
     return due_now
-
-
-def _apply_row(
-    session: Session,
-    row: Any,
-    order: Order | None,
-    now: datetime,
-    policy: Policy,
-    defaults: Reader,
-    claims: list[deliver.Claimed] | None,
-) -> tuple[list[int], EventStatus]:
-    """Apply one stored event (`row.payload`); the messages due now and what became of it."""
-    return apply_parsed(
-        session, parse_stored_event(row.payload), order, now, policy, defaults, claims
-    )
 
 
 def apply_parsed(
@@ -270,9 +256,11 @@ def _merge_customer(session: Session, event: EventIn, policy: Policy) -> Custome
     if event.customer is None:
         return None
     facts = _customer_facts(event)
-    # a new customer is created with all of it in the same statement: nothing left to update
-    first = first_customer_columns(event, policy, facts)
-    customer = orders.lock_customer(session, event.customer.id, first)
+    customer = orders.held_customer(session, event.customer.id)  # a batch locked them already
+    if customer is None:
+        # a new customer is created with all of it in the same statement: nothing to update
+        first = first_customer_columns(event, policy, facts)
+        customer = orders.lock_customer(session, event.customer.id, first)
     taken, times = customers.newer_facts(customer.facts_at or {}, facts, event.occurred_at)
     fields_taken, consent_taken = customers.split_consent(taken)
     for name, value in fields_taken.items():

@@ -23,7 +23,7 @@ from notifier.pipeline.parts import Parts
 from notifier.pipeline.process import Planned, apply_parsed, first_customer_columns
 from notifier.store import events, held
 from notifier.store.db import session_scope
-from notifier.store.orders import HeldOrder
+from notifier.store.orders import HeldOrder, save_orders
 from notifier.vocabulary import EventStatus
 
 
@@ -68,7 +68,7 @@ def _process_batch(
         due_now = _apply_all(session, runtime, parsed, orders, claims)
         if later is not None:
             later.close()
-        held.save_orders(session, orders.values())
+        save_orders(session, orders.values())
     applied = {row_id for row_id, _ in parsed}
     return due_now, [row_id for row_id in row_ids if row_id not in applied]
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from notifier.store.many import insert_rows, one_of, rows_parameter
+from notifier.store.many import insert_ignoring_conflicts, one_of
 from notifier.store.models import (
     Event,
     Notification,
@@ -22,14 +22,8 @@ from notifier.vocabulary import EventStatus, NotificationStatus
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Store events in one statement; the row id of each new one by event_id (an event_id
     stored before, or twice in `rows`, is stored once)."""
-    if not rows:
-        return {}
-    dialect = session.get_bind().dialect.name
-    columns = tuple(rows[0])
-    statement = insert_rows(_EVENTS, columns, dialect, False, returning=("id", "event_id"))
-    return {
-        row.event_id: row.id for row in session.execute(statement, rows_parameter(rows, dialect))
-    }
+    stored = insert_ignoring_conflicts(session, _EVENTS, rows, ("id", "event_id"))
+    return {row.event_id: row.id for row in stored}
 
 
 def event_order_id(session: Session, row_id: int) -> str | None:

@@ -27,7 +27,7 @@ from notifier.store.many import (
     was_inserted,
 )
 from notifier.store.models import Cart, Customer, Event, Order
-from notifier.store.orders import HELD_CUSTOMERS, HeldOrder, order_update
+from notifier.store.orders import HELD_CUSTOMERS, HeldOrder
 from notifier.vocabulary import EventStatus
 
 _EVENTS = cast(Table, Event.__table__)
@@ -63,22 +63,6 @@ def hold_orders(session: Session, order_ids: Iterable[str]) -> dict[str, HeldOrd
         loaded = fields_of(row)
         held[loaded["id"]] = HeldOrder(as_loaded(Order, loaded), loaded)
     return held
-
-
-def save_orders(session: Session, held: Iterable[HeldOrder]) -> None:
-    """Write what changed in each held order: one statement per set of changed columns."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for one in held:
-        order, loaded = one.order, one.loaded
-        changed = {name: getattr(order, name) for name in loaded}
-        changed = {name: value for name, value in changed.items() if value != loaded[name]}
-        if not changed:
-            continue
-        parameters = {f"new_{name}": value for name, value in changed.items()}
-        by_columns.setdefault(tuple(sorted(changed)), []).append({"row_id": order.id, **parameters})
-        one.loaded = {**loaded, **changed}
-    for names, parameter_sets in by_columns.items():
-        session.execute(order_update(names), parameter_sets)
 
 
 def lock_waiting_events(
@@ -123,13 +107,13 @@ def _waiting_by_id(dialect: str) -> Any:
 
 def hold_customers(session: Session, first: dict[str, dict[str, Any]]) -> None:
     """Create-or-lock these customers (each created with its `first` columns if new), one
-    statement per set of columns, as objects of the session; `orders.lock_customer` then
+    statement per set of columns, as objects of the session; `orders.held_customer` then
     hands them out for the rest of the transaction without a statement of its own."""
     held: dict[str, Customer] = session.info.setdefault(HELD_CUSTOMERS, {})
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for customer_id in sorted(set(first) - set(held)):
         if identity_key(Customer, customer_id) in session.identity_map:
-            continue  # loaded already: `lock_customer` locks it the usual way
+            continue  # loaded already: `orders.lock_customer` locks it the usual way
         new = first[customer_id]
         by_columns.setdefault(tuple(sorted(new)), []).append({"id": customer_id, **new})
     for columns, rows in by_columns.items():

@@ -3,7 +3,7 @@ orders the late-order scan looks at; and the offers a late order earns."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -47,18 +47,27 @@ def hold_order(session: Session, order_id: str) -> HeldOrder:
 
 def save_order(session: Session, held: HeldOrder) -> None:
     """Write the held order's changed columns, if any."""
-    order, loaded = held.order, held.loaded
-    changed = {
-        name: getattr(order, name) for name in loaded if getattr(order, name) != loaded[name]
-    }
-    if changed:
+    save_orders(session, [held])
+
+
+def save_orders(session: Session, held: Iterable[HeldOrder]) -> None:
+    """Write what changed in each held order: one statement per set of changed columns."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for one in held:
+        order, loaded = one.order, one.loaded
+        changed = {name: getattr(order, name) for name in loaded}
+        changed = {name: value for name, value in changed.items() if value != loaded[name]}
+        if not changed:
+            continue
         parameters = {f"new_{name}": value for name, value in changed.items()}
-        session.execute(order_update(tuple(sorted(changed))), {"row_id": order.id, **parameters})
-        held.loaded = {**loaded, **changed}
+        by_columns.setdefault(tuple(sorted(changed)), []).append({"row_id": order.id, **parameters})
+        one.loaded = {**loaded, **changed}
+    for names, parameter_sets in by_columns.items():
+        session.execute(_order_update(names), parameter_sets)
 
 
 @cache
-def order_update(names: tuple[str, ...]) -> Any:
+def _order_update(names: tuple[str, ...]) -> Any:
     table = cast(Table, Order.__table__)
     values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
     return update(table).where(table.c.id == bindparam("row_id")).values(values)
@@ -68,13 +77,15 @@ def lock_customer(
     session: Session, customer_id: str, new: dict[str, Any] | None = None
 ) -> Customer:
     """The customer row, locked for update; created with `new`'s columns if it did not exist
-    (an existing customer keeps theirs: the caller merges what changed). One the transaction
-    holds already (`held.hold_customers`) costs no statement."""
-    held: dict[str, Customer] = session.info.get(HELD_CUSTOMERS, {})
-    if customer_id in held:
-        return held[customer_id]
+    (an existing customer keeps theirs: the caller merges what changed)."""
     customer: Customer = upsert_locked(session, Customer, customer_id, new or {})
     return customer
+
+
+def held_customer(session: Session, customer_id: str) -> Customer | None:
+    """The customer if this transaction holds them locked already (`held.hold_customers`)."""
+    held: dict[str, Customer] = session.info.get(HELD_CUSTOMERS, {})
+    return held.get(customer_id)
 
 
 def get_customer(session: Session, customer_id: str | None) -> Customer | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm.util import identity_key
 from notifier.store.models import Cart, Customer, Order
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Any] | Table) -> Any:
+def insert_ignoring_conflicts(session: Session, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
