@@ -38,6 +38,7 @@ _GSM7_DEFAULT_ALPHABET: Final = (
 _ESCAPE: Final = "\x1b"
 GSM7_BASIC_CHARACTERS: Final = frozenset(_GSM7_DEFAULT_ALPHABET) - {_ESCAPE}
 GSM7_EXTENSION_CHARACTERS: Final = frozenset("\f^{}\\[~]|€")
+_GSM7_CHARACTERS: Final = GSM7_BASIC_CHARACTERS | GSM7_EXTENSION_CHARACTERS
 
 _LAST_BMP_CODE_POINT: Final = 0xFFFF
 
@@ -73,12 +74,12 @@ class SegmentCount:
 
 def is_gsm7(text: str) -> bool:
     """Tell whether every character of ``text`` can be sent in the GSM-7 alphabet."""
-    return all(is_gsm7_character(character) for character in text)
+    return _GSM7_CHARACTERS.issuperset(text)
 
 
 def is_gsm7_character(character: str) -> bool:
     """Tell whether one character is in the GSM-7 default alphabet or its extension table."""
-    return character in GSM7_BASIC_CHARACTERS or character in GSM7_EXTENSION_CHARACTERS
+    return character in _GSM7_CHARACTERS
 
 
 def count_segments(text: str) -> SegmentCount:

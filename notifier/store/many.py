@@ -10,7 +10,6 @@ embedded mode, small batches) gets SQLAlchemy's multi-row VALUES and `IN (…)`.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
+
+from notifier.store import json_codec
 
 POSTGRESQL = "postgresql"
 T = TypeVar("T")
@@ -117,7 +118,7 @@ def rows_parameter(rows: Sequence[Mapping[str, Any]], dialect: str) -> Any:
 def as_json(rows: Sequence[Mapping[str, Any]]) -> str:
     """The rows as one JSON document for `recordset`: enums are their values, datetimes ISO
     8601 in UTC (a naive one is refused, as `UTCDateTime` refuses it), decimals strings."""
-    return json.dumps(list(rows), default=_jsonable, separators=(",", ":"))
+    return json_codec.dumps(list(rows), default=_jsonable)
 
 
 def _jsonable(value: object) -> str:
