@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -87,6 +88,14 @@ def insert_rows(
     if dialect == POSTGRESQL and tell_inserted:  # a row inserted here has no deleter yet
         return statement.returning(*columns_back, literal_column("xmax = 0").label(INSERTED))
     return statement.returning(*columns_back)
+
+
+@cache
+def update_rows(table: Table, names: tuple[str, ...]) -> Any:
+    """UPDATE of many rows by id, each to its own values of these columns, FROM the rows given
+    as one JSON parameter (`rows_parameter`, PostgreSQL)."""
+    given = rows_source(table, ("id", *names)).subquery("given")
+    return update(table).where(table.c.id == given.c.id).values({n: given.c[n] for n in names})
 
 
 def recordset(table: Table, names: Sequence[str]) -> Any:

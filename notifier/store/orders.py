@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from notifier.decide import compensation
 from notifier.decide.facts import OrderView
 from notifier.decide.policy import Compensation as CompensationPolicy
+from notifier.store.many import POSTGRESQL, rows_parameter, update_rows
 from notifier.store.models import Compensation, Customer, Notification, Order
 from notifier.store.upserts import insert_ignoring_conflicts, upsert, upsert_locked
 from notifier.vocabulary import Kind, NotificationStatus
 
+_ORDERS = cast(Table, Order.__table__)
 HELD_CUSTOMERS = "held_customers"  # session.info key: customers locked for the transaction
 
 
@@ -51,26 +53,32 @@ def save_order(session: Session, held: HeldOrder) -> None:
 
 
 def save_orders(session: Session, held: Iterable[HeldOrder]) -> None:
-    """Write what changed in each held order: one statement per set of changed columns."""
+    """Write what changed in each held order: one statement per set of changed columns (on
+    PostgreSQL FROM the rows as one JSON parameter, elsewhere a parameter set per order)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for one in held:
         order, loaded = one.order, one.loaded
         changed = {name: getattr(order, name) for name in loaded}
         changed = {name: value for name, value in changed.items() if value != loaded[name]}
-        if not changed:
-            continue
-        parameters = {f"new_{name}": value for name, value in changed.items()}
-        by_columns.setdefault(tuple(sorted(changed)), []).append({"row_id": order.id, **parameters})
-        one.loaded = {**loaded, **changed}
-    for names, parameter_sets in by_columns.items():
-        session.execute(_order_update(names), parameter_sets)
+        if changed:
+            by_columns.setdefault(tuple(sorted(changed)), []).append({"id": order.id, **changed})
+            one.loaded = {**loaded, **changed}
+    dialect = session.get_bind().dialect.name
+    for names, rows in by_columns.items():
+        if dialect == POSTGRESQL:
+            session.execute(update_rows(_ORDERS, names), rows_parameter(rows, dialect))
+        else:
+            session.execute(_order_update(names), [_parameter_set(row) for row in rows])
+
+
+def _parameter_set(row: dict[str, Any]) -> dict[str, Any]:
+    return {"row_id" if name == "id" else f"new_{name}": value for name, value in row.items()}
 
 
 @cache
 def _order_update(names: tuple[str, ...]) -> Any:
-    table = cast(Table, Order.__table__)
     values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
-    return update(table).where(table.c.id == bindparam("row_id")).values(values)
+    return update(_ORDERS).where(_ORDERS.c.id == bindparam("row_id")).values(values)
 
 
 def lock_customer(
