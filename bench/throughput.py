@@ -88,6 +88,30 @@ def cpu_seconds(parent: int) -> float:
     return total
 
 
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by PostgreSQL's processes (the ended backends counted in their
+    parent's) and by Redis, on this machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"postgresql": 0.0, "redis": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        server = "postgresql" if name.startswith("postgres") else "redis" if "redis" in name else ""
+        if server:
+            used[server] += sum(int(f) for f in fields[11:15]) / ticks
+    return used
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU time: the publisher (validation, the INSERT, the enqueue) and the
+    fake Twilio's threads."""
+    times = os.times()
+    return times.user + times.system
+
+
 def start_workers(module: str, env: dict[str, str], processes: int, threads: int) -> Any:
     """dramatiq over `module`, with the environment `notifier worker` gives its workers."""
     command = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
@@ -133,6 +157,7 @@ def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str
         time.sleep(3)  # let the workers boot
         runtime = build_runtime(settings)
         sent_at: dict[str, float] = {}
+        servers_before, own_before = server_cpu_seconds(), own_cpu_seconds()
         started = time.monotonic()
         for first in range(0, events, 100):
             batch = [validate(event(n)) for n in range(first, min(events, first + 100))]
@@ -144,12 +169,14 @@ def run_ours(db_url: str, events: int, processes: int, threads: int) -> dict[str
         elapsed = time.monotonic() - started
         latencies = [m.received_at - sent_at[m.to] for m in fake.messages]
         rss, cpu = peak_rss_mb(workers.pid), cpu_seconds(workers.pid)
+        servers, own = server_cpu_seconds(), own_cpu_seconds() - own_before
+        servers = {name: used - servers_before[name] for name, used in servers.items()}
         time.sleep(2)  # a second copy of a message would arrive by now
         accepted = Counter(m.to for m in fake.messages)
         stop(workers)
         runtime.close()
     return {"elapsed": elapsed, "published": published, "latencies": latencies, "rss": rss,
-            "cpu": cpu, "customers": len(accepted),
+            "cpu": cpu, "servers": servers, "own": own, "customers": len(accepted),
             "twice": sum(count - 1 for count in accepted.values())}  # fmt: skip
 
 
@@ -223,6 +250,10 @@ def main() -> None:
     print(f"accepted by the fake {ours['customers']:,} customers, {ours['twice']} second copies")
     print(f"peak RSS per worker  {', '.join(f'{mb:.0f} MB' for mb in ours['rss'])}")
     print(f"worker CPU per event {ours['cpu'] / args.events * 1000:.1f} ms (all worker processes)")
+    per_event = {name: used / args.events * 1000 for name, used in ours["servers"].items()}
+    print(f"CPU per event elsewhere  PostgreSQL {per_event['postgresql']:.2f} ms, Redis "
+          f"{per_event['redis']:.2f} ms, publisher + fake Twilio "
+          f"{ours['own'] / args.events * 1000:.2f} ms")  # fmt: skip
     print(f"bare dramatiq no-op  {bare_rate:,.0f} messages/s")
     print(f"ratio ours/bare      {ours_rate / bare_rate:.3f}")
     if not args.no_steady:
