@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import io
 import logging
+import traceback
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, update
 
 import notifier
 from notifier.pipeline.process_batch import process_events_here
 from notifier.pipeline.status import apply_status
-from notifier.store.db import session_scope
+from notifier.store.db import get_engine, session_scope
 from notifier.store.models import Notification, ShopWebhook
 from notifier.store.sending import record_outcomes
 from notifier.store.shop_webhooks import emit_customer_choice
@@ -30,6 +33,7 @@ from tests.pipeline.test_pipeline import HoldingDispatcher
 from tests.pipeline.test_process_batch import counted, placed, stored
 
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+OUR_MODULES = ("notifier/store/shop_webhooks.py", "notifier/pipeline/shop_webhooks.py")
 STATUS_FIELDS = {"type", "message_id", "order_id", "kind", "channel", "status", "at"}
 
 
@@ -98,15 +102,33 @@ def test_a_delivery_callback_yields_one_more_message_status(
     assert statuses == [("order_confirmed", "sent"), ("order_confirmed", "delivered")]
 
 
+@contextmanager
+def statements_run_by_shop_webhooks(url: str) -> Iterator[list[str]]:
+    """Every statement whose call passes through a `shop_webhooks` module (store or pipeline)."""
+    ours: list[str] = []
+
+    def note(*args: Any) -> None:
+        if any(frame.filename.endswith(OUR_MODULES) for frame in traceback.extract_stack()):
+            ours.append(args[2])
+
+    engine = get_engine(url)
+    sqlalchemy_event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield ours
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", note)
+
+
 def test_without_the_url_nothing_is_written_and_no_statement_is_run(postgres_url: str) -> None:
     runtime = build_runtime(settings_for(postgres_url), console=io.StringIO())
-    with counted(postgres_url) as statements:
+    with counted(postgres_url) as statements, statements_run_by_shop_webhooks(postgres_url) as ours:
         for event in journey():
             notifier.publish(event, runtime=runtime)
         tick(runtime, START + timedelta(days=30))
         with session_scope(runtime.db_url) as session:
             emit_customer_choice(session, runtime.settings, "ord-1", "cus-1", "wait", 1, START)
     assert statements, "the journey ran"
+    assert ours == []
     assert not [s for s in statements if "shop_webhooks" in s]
     assert outbox_rows(runtime) == []
 
