@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notifier.errors import ConfigError
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+WEBHOOK_SECRET_BYTES = (24, 64)  # what the Standard Webhooks spec asks of a secret
 
 
 def _default_templates_dir() -> Path:
@@ -20,6 +27,20 @@ def _default_templates_dir() -> Path:
 def _default_policy_file() -> Path | None:
     candidate = Path("notifier.toml")
     return candidate if candidate.exists() else None
+
+
+def check_webhook_secret(variable: str, secret: str) -> None:
+    """Raise a ConfigError naming `variable` unless `secret` is `whsec_` and the base64 of 24
+    to 64 bytes; the message never quotes the secret."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ConfigError(f"{variable} must be in the form whsec_<base64> (the prefix is missing)")
+    try:
+        key = base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ConfigError(f"{variable} must be in the form whsec_<base64> (not base64)") from None
+    shortest, longest = WEBHOOK_SECRET_BYTES
+    if not shortest <= len(key) <= longest:
+        raise ConfigError(f"{variable} must hold {shortest} to {longest} bytes, not {len(key)}")
 
 
 def _env(name: str) -> Any:
@@ -73,6 +94,11 @@ class Settings(BaseSettings):
     support_email: str | None = None
     support_webhook_url: SecretStr | None = None  # may carry a token in its query string
     support_webhook_timeout: float = 10.0
+    # Where the shop's backend hears what customers chose and what became of each message
+    # (CONTRACT §6), signed per Standard Webhooks with a `whsec_<base64>` secret.
+    shop_webhook_url: SecretStr | None = None  # may carry a token in its query string
+    shop_webhook_secret: SecretStr | None = None
+    shop_webhook_timeout: float = Field(default=10.0, gt=0)
     worker_processes: int = 2
     worker_threads: int = 8
     # Shop platforms (README "Connect your shop"): secrets, API credentials and API base URLs.
@@ -91,6 +117,23 @@ class Settings(BaseSettings):
     mercadolibre_access_token: SecretStr | None = _env("MERCADOLIBRE_ACCESS_TOKEN")
     mercadolibre_app_id: str | None = _env("MERCADOLIBRE_APP_ID")
     mercadolibre_base_url: str = "https://api.mercadolibre.com"
+
+    @field_validator("shop_webhook_secret")
+    @classmethod
+    def _standard_webhook_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # A ConfigError, not a ValueError: pydantic would quote the value in its message.
+        if secret is not None:
+            check_webhook_secret("NOTIFIER_SHOP_WEBHOOK_SECRET", secret.get_secret_value())
+        return secret
+
+    @model_validator(mode="after")
+    def _shop_webhooks_signed(self) -> Settings:
+        if self.shop_webhook_url is not None and self.shop_webhook_secret is None:
+            raise ConfigError(
+                "NOTIFIER_SHOP_WEBHOOK_SECRET is required when NOTIFIER_SHOP_WEBHOOK_URL is set"
+                " (webhooks to the shop are always signed)"
+            )
+        return self
 
     @property
     def is_embedded(self) -> bool:

@@ -21,6 +21,7 @@ DELIVER = "notifications.deliver"
 DELIVER_BATCH = "notifications.deliver_batch"
 FORWARD = "support.forward"
 PLATFORM_FETCH = "platforms.fetch"
+SHOP_WEBHOOKS = "shop_webhooks.deliver"  # a batch task: ids of `shop_webhooks` rows
 
 
 class Dispatcher(Protocol):

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from notifier.config import Settings
-from notifier.store import migrate
+from notifier.store import migrate, shop_webhooks
 from notifier.store.db import dispose_engines, get_engine
 from notifier.workers.runtime import Runtime, build_runtime
 
@@ -42,7 +42,8 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("NOTIFIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = ("notifications", "events", "orders", "customers", "platform_notifications",
-          "platform_order_states", "support_forwards", "handoffs", "job_runs", "carts")  # fmt: skip
+          "platform_order_states", "support_forwards", "handoffs", "job_runs", "carts",
+          "shop_webhooks")  # fmt: skip
 
 
 class Clock:
@@ -135,6 +136,7 @@ def invalid_event(case: str) -> tuple[str, str]:
 def _fresh_engines() -> Iterator[None]:
     yield
     dispose_engines()
+    shop_webhooks.close_outboxes()  # a test's runtime hands nothing to the next test's
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from notifier.decide.followups import Cancel
 from notifier.decide.routing import MARKETING_OPT_OUT
 from notifier.ports import Core
-from notifier.store import notifications, orders, unsubscribes
+from notifier.store import notifications, orders, shop_webhooks, unsubscribes
 from notifier.store.db import session_scope
 from notifier.store.models import Customer, Notification
 from notifier.vocabulary import MARKETING_KINDS
@@ -50,6 +50,8 @@ def unsubscribe(runtime: Core, token: str) -> Unsubscribed:
         orders.opt_out(session, link.customer_id, [MARKETING_OPT_OUT])
         cancel = Cancel(kinds=MARKETING_KINDS, customer_id=link.customer_id)
         canceled = notifications.cancel_pending(session, cancel, CANCELED_BY, now)
+        if canceled:
+            shop_webhooks.tell_canceled(session, cancel, CANCELED_BY, now)
         carrier = session.get(Notification, link.notification_id)
         if carrier is not None:
             entry = {"at": now.isoformat(), "outcome": "unsubscribed", "via": "one-click link"}

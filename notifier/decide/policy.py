@@ -287,6 +287,14 @@ class Support(Section):
         return closes
 
 
+class ShopWebhooks(Section):
+    """Webhooks to the shop that did not go (no answer, not 2xx): tried again after `backoff`,
+    doubling each time up to `max_backoff`, until the shop takes them; never given up."""
+
+    backoff: Duration = timedelta(seconds=30)
+    max_backoff: Duration = timedelta(hours=1)
+
+
 class RetryPolicy(Section):
     """Transient failures: exponential backoff with jitter, honouring Retry-After, bounded."""
 
@@ -320,6 +328,7 @@ class Policy(Section):
     spei: SpeiAccount = SpeiAccount()
     winback: Winback = Winback()
     support: Support = Support()
+    shop_webhooks: ShopWebhooks = ShopWebhooks()
     # e.g. "https://shop.example.com/orders/{order_number}/review"; else the order's status_url
     review_url: str | None = None
     # The shop's home page: where "order again" links go when the order has no page of its own.

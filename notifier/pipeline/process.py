@@ -26,7 +26,7 @@ from notifier.pipeline import deliver
 from notifier.pipeline.claimed_later import CLAIMED_LATER
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.rows import rows_of
-from notifier.store import carts, events, notifications, orders
+from notifier.store import carts, events, notifications, orders, shop_webhooks
 from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Notification, Order
@@ -201,7 +201,8 @@ def _stale_for_its_cart(session: Session, event: EventIn) -> bool:
 
 def _cancel(session: Session, cancels: list[Cancel], event: EventIn, now: datetime) -> None:
     for cancel in cancels:
-        notifications.cancel_pending(session, cancel, event.event_id, now)
+        if notifications.cancel_pending(session, cancel, event.event_id, now):
+            shop_webhooks.tell_canceled(session, cancel, event.event_id, now)
 
 
 def _insert(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from adapters.channels.twilio import OPTED_OUT_CODE
 from notifier import ports
 from notifier.pipeline.parts import Parts
-from notifier.store import notifications, orders
+from notifier.store import notifications, orders, shop_webhooks
 from notifier.store.db import session_scope
 from notifier.store.models import Notification
 from notifier.vocabulary import NotificationStatus
@@ -36,10 +36,12 @@ def apply_status(runtime: Parts, sid: str, status: str, code: str | None) -> str
             return "unknown message"
         if status in DELIVERED and notification.status is NotificationStatus.SENT:
             notification.status = NotificationStatus.DELIVERED
+            shop_webhooks.tell_message(session, notification, runtime.clock())
             return "delivered"
         if status not in FAILED or notification.status is not NotificationStatus.SENT:
             return "unchanged"
         retry = _failed_after_sending(session, runtime, notification, status, code)
+        shop_webhooks.tell_message(session, notification, runtime.clock())
     if retry:
         runtime.dispatcher.send(ports.DELIVER, notification.id)
         return "handed to the next channel"

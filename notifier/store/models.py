@@ -288,3 +288,26 @@ class Cart(Base):
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShopWebhook(Base):
+    """One webhook to the shop's backend (`customer.choice`, `message.status`), written in the
+    transaction of what it tells and kept until the shop takes it: claimed before each attempt,
+    tried again with backoff, always under the same `webhook_id`."""
+
+    __tablename__ = "shop_webhooks"
+    __table_args__ = (
+        Index("ix_shop_webhooks_delivered_at_next_attempt_at", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(40), unique=True)  # msg_…, on every attempt
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the tick looks again
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)  # what the shop answered; no URL

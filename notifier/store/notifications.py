@@ -15,7 +15,7 @@ from sqlalchemy.sql import ClauseElement
 
 from notifier.decide.followups import Cancel
 from notifier.decide.playbook import Plan
-from notifier.store import fresh
+from notifier.store import fresh, shop_webhooks
 from notifier.store.models import (
     Notification,
 )
@@ -76,7 +76,9 @@ def record_outcome(
     else:
         parameters |= {f"new_{name}": value for name, value in values.items()}
         statement = _cached_outcome(tuple(sorted(values)))
-    return _one_row(session.execute(statement, parameters))
+    if recorded := _one_row(session.execute(statement, parameters)):
+        shop_webhooks.tell_statuses(session, {notification_id: status})
+    return recorded
 
 
 def _one_row(result: Any) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
+from notifier.store import shop_webhooks
 from notifier.store.many import (
     POSTGRESQL,
     insert_ignoring_conflicts,
@@ -77,10 +78,12 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> set[int]:
             continue
         row = {"id": notification_id, "claim_token": claim, "status": status, **values}
         by_names.setdefault(tuple(sorted(values)), []).append(row)
+    written: set[int] = set()
     for names, rows in by_names.items():
         statement = _record_outcomes(names)
-        recorded.update(session.execute(statement, rows_parameter(rows, dialect)).scalars())
-    return recorded
+        written.update(session.execute(statement, rows_parameter(rows, dialect)).scalars())
+    shop_webhooks.tell_outcomes(session, outcomes, written)  # one by one: told by record_outcome
+    return recorded | written
 
 
 @cache

@@ -15,7 +15,7 @@ from notifier.errors import ConfigError, TransientError
 from notifier.intake import platforms
 from notifier.logs import configure_logging
 from notifier.pipeline import deliver as delivery
-from notifier.pipeline import process, process_batch, send_batch
+from notifier.pipeline import process, process_batch, send_batch, shop_webhooks
 from notifier.workers import broker
 from notifier.workers.runtime import Runtime, get_runtime
 
@@ -129,3 +129,14 @@ def fetch_platform_notification(notification_row_id: int) -> None:
         platforms.fetch_and_ingest(get_runtime(), notification_row_id)
     except TransientError as exc:
         raise dramatiq.Retry(str(exc)) from exc
+
+
+# A batch of webhooks to the shop, handed over after the commit that wrote them or by the
+# scheduler's pass; one the shop does not take is put off in its row, and a later pass hands
+# it over again: nothing is retried by dramatiq but the unexpected.
+@dramatiq.actor(
+    actor_name=broker.SHOP_WEBHOOKS, queue_name=broker.QUEUE, time_limit=BATCH_TIME_LIMIT_MS
+)
+def deliver_shop_webhooks(webhook_ids: list[int]) -> None:
+    """Send webhooks to the shop's backend, signed, each under its own webhook-id."""
+    shop_webhooks.deliver(get_runtime(), webhook_ids)

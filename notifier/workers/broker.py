@@ -30,6 +30,7 @@ from notifier.ports import (
     PLATFORM_FETCH,
     PROCESS_EVENT,
     PROCESS_EVENTS,
+    SHOP_WEBHOOKS,
     Dispatcher,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "PLATFORM_FETCH",
     "PROCESS_EVENT",
     "PROCESS_EVENTS",
+    "SHOP_WEBHOOKS",
     "Dispatcher",
 ]
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import redis
 
 from adapters.channels.base import Channel as ChannelAdapter
+from adapters.webhooks.standard import StandardWebhookSender
 from notifier import ports
 from notifier.care import support
 from notifier.config import Settings, get_settings
@@ -21,8 +22,9 @@ from notifier.decide.policy import Policy, load_policy
 from notifier.intake import platforms
 from notifier.logs import hide_secrets
 from notifier.messages.rendering import Renderer, renderer_for
-from notifier.pipeline import deliver, process, process_batch
+from notifier.pipeline import deliver, process, process_batch, shop_webhooks
 from notifier.pipeline.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from notifier.store import shop_webhooks as outbox
 from notifier.store.migrate import ensure_schema
 from notifier.vocabulary import Channel, utcnow
 from notifier.workers import broker
@@ -42,14 +44,15 @@ class Runtime:
     clock: Clock = utcnow
     dispatcher: ports.Dispatcher = field(init=False)
     limiter: RateLimiter = field(init=False)
+    shop_webhooks: StandardWebhookSender | None = field(init=False, default=None)
 
     @property
     def db_url(self) -> str:
         return self.settings.database_url
 
     def close(self) -> None:
-        """Release the channels' pooled connections."""
-        for adapter in self.channels.values():
+        """Release the channels' (and the shop webhooks') pooled connections."""
+        for adapter in [*self.channels.values(), self.shop_webhooks]:
             close = getattr(adapter, "close", None)
             if callable(close):
                 close()
@@ -78,7 +81,28 @@ def build_runtime(
     )
     runtime.dispatcher = _dispatcher(runtime)
     runtime.limiter = _limiter(settings)
+    _connect_the_shop(runtime)
     return runtime
+
+
+def _connect_the_shop(runtime: Runtime) -> None:
+    """With NOTIFIER_SHOP_WEBHOOK_URL set, the outbox of this database is open: its new rows
+    are handed to delivery after each commit. Unset, it is closed and costs nothing."""
+    settings = runtime.settings
+    if settings.shop_webhook_url is None or settings.shop_webhook_secret is None:
+        outbox.close_outbox(settings.database_url)
+        return
+    runtime.shop_webhooks = StandardWebhookSender(
+        settings.shop_webhook_url.get_secret_value(),
+        settings.shop_webhook_secret.get_secret_value(),
+        settings.shop_webhook_timeout,
+    )
+    outbox.open_outbox(settings.database_url, partial(_hand_over, runtime))
+
+
+def _hand_over(runtime: Runtime, webhook_ids: list[int]) -> None:
+    size = shop_webhooks.IDS_PER_MESSAGE
+    ports.send_in_batches(runtime.dispatcher, ports.SHOP_WEBHOOKS, webhook_ids, size)
 
 
 def _limiter(settings: Settings) -> RateLimiter:
@@ -97,6 +121,7 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[Any], Any]]:
         ports.DELIVER_BATCH: partial(deliver.deliver_batch_inline, runtime),
         ports.FORWARD: partial(support.forward, runtime),
         ports.PLATFORM_FETCH: partial(platforms.fetch_inline, runtime),
+        ports.SHOP_WEBHOOKS: partial(shop_webhooks.deliver, runtime),
     }
 
 

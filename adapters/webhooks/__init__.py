@@ -1,0 +1,1 @@
+"""Webhooks we send to the shop's backend, signed per the Standard Webhooks spec. They only send."""
