@@ -174,7 +174,8 @@ class ShopifyAdmin:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise _http_failure(exc) from None
+            with exc:  # it holds the connection open
+                raise _http_failure(exc) from None
         except urllib.error.URLError as exc:  # before the request was sent (DNS, refused)
             raise CancelNotNow(f"Shopify unreachable: {_reason(exc.reason)}") from None
         except OSError as exc:  # sent, but no complete answer in time
