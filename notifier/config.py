@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     mercadolibre_access_token: SecretStr | None = _env("MERCADOLIBRE_ACCESS_TOKEN")
     mercadolibre_app_id: str | None = _env("MERCADOLIBRE_APP_ID")
     mercadolibre_base_url: str = "https://api.mercadolibre.com"
+    # Shopify's Admin API (CONTRACT §6): both set, a customer's "cancel with a full refund" is
+    # carried out at the shop (care/shop_actions.py).
+    shopify_shop_domain: str | None = _env("SHOPIFY_SHOP_DOMAIN")  # casa-lupita.myshopify.com
+    shopify_admin_token: SecretStr | None = _env("SHOPIFY_ADMIN_TOKEN")
+    shopify_base_url: str | None = None  # https://{SHOPIFY_SHOP_DOMAIN}
 
     @field_validator("shop_webhook_secret")
     @classmethod
