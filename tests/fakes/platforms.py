@@ -13,13 +13,13 @@ Only the standard library is used.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.served import ServedFake, send_json
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class SeenRequest:
     headers: dict[str, str]
 
 
-class FakePlatformApi:
+class FakePlatformApi(ServedFake):
     """The fake server; a context manager that starts and stops it."""
 
     def __init__(self, auth: tuple[str, str] | None = None) -> None:
@@ -39,13 +39,7 @@ class FakePlatformApi:
         self.requests: list[SeenRequest] = []
         self._failures: deque[int] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler())
 
     def serve(self, path: str, resource: Any) -> None:
         """Answer GET `path` with this JSON value from now on."""
@@ -80,28 +74,9 @@ class FakePlatformApi:
             def do_GET(self) -> None:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 status, body = fake._answer(self.path, headers)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the test asserts on `requests` instead."""
 
         return Handler
-
-    def __enter__(self) -> FakePlatformApi:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -32,9 +32,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
+
+from tests.fakes.served import ServedFake, send_json
 
 API_VERSION: Final = "2026-07"
 DEFAULT_TOKEN: Final = "shpat_" + "0123456789abcdef" * 2
@@ -88,7 +89,7 @@ class GraphQLProblem(Exception):
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
 
-class FakeShopifyAdmin:
+class FakeShopifyAdmin(ServedFake):
     """The fake server; a context manager that starts and stops it."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, api_version: str = API_VERSION) -> None:
@@ -101,15 +102,7 @@ class FakeShopifyAdmin:
         self._failures: deque[int | Throttle] = deque()  # an HTTP status, or a throttle
         self._delay = 0.0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler())
 
     def throttle_next(self, times: int = 1, restore_rate: float = 100.0) -> None:
         """The next `times` calls are THROTTLED (HTTP 200, Shopify's GraphQL throttle), with
@@ -192,33 +185,12 @@ class FakeShopifyAdmin:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 length = int(self.headers.get("Content-Length") or 0)
                 status, body, extra = fake._answer(self.path, headers, self.rfile.read(length))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body, "application/json; charset=utf-8", extra)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the test asserts on `calls` instead."""
 
         return Handler
-
-    def __enter__(self) -> FakeShopifyAdmin:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def _parse_cancel(query: str, variables: Any) -> CancelCall:
