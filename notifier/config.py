@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     shop_webhook_url: SecretStr | None = None  # may carry a token in its query string
     shop_webhook_secret: SecretStr | None = None
     shop_webhook_timeout: float = Field(default=10.0, gt=0)
+    # Signs the ids of choice buttons and the links of an email's choices (CONTRACT §6); unset,
+    # the installation makes its own key once and keeps it in the database (`app_secrets`).
+    link_secret: SecretStr | None = Field(default=None, min_length=16)
     worker_processes: int = 2
     worker_threads: int = 8
     # Shop platforms (README "Connect your shop"): secrets, API credentials and API base URLs.

@@ -22,6 +22,7 @@ DELIVER_BATCH = "notifications.deliver_batch"
 FORWARD = "support.forward"
 PLATFORM_FETCH = "platforms.fetch"
 SHOP_WEBHOOKS = "shop_webhooks.deliver"  # a batch task: ids of `shop_webhooks` rows
+SHOP_ACTION = "choices.shop_action"  # a customer's cancel, carried out at the shop
 
 
 class Dispatcher(Protocol):

@@ -30,7 +30,8 @@ def content_sid(kind: str, locale: str) -> str:
 
 
 def policy_text(**overrides: Any) -> str:
-    """A policy file with WhatsApp templates for the journey kinds in es and en."""
+    """A policy file with WhatsApp templates for the journey kinds in es and en; `variables`
+    ({kind: [expression]}) adds template variables after the first name and order number."""
     lines = [
         f"email_copy = {overrides.get('email_copy', [])!r}".replace("'", '"'),
         "[retry]",
@@ -42,10 +43,12 @@ def policy_text(**overrides: Any) -> str:
         f"whatsapp = {overrides.get('rate', 1000.0)}",
         f"email = {overrides.get('rate', 1000.0)}",
     ]
+    variables = overrides.get("variables", {})
     for kind in JOURNEY_KINDS:
+        extra = "".join(f', "{{{{ {source} }}}}"' for source in variables.get(kind, []))
         lines += [
             f"[whatsapp_templates.{kind}]",
-            'variables = ["{{ customer.first_name }}", "{{ order.number }}"]',
+            f'variables = ["{{{{ customer.first_name }}}}", "{{{{ order.number }}}}"{extra}]',
             f"[whatsapp_templates.{kind}.content_sid]",
             f'es = "{content_sid(kind, "es")}"',
             f'en = "{content_sid(kind, "en")}"',

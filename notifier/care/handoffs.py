@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -31,9 +31,6 @@ from notifier.store.handoffs import HELD
 from notifier.store.models import Customer, Handoff
 from notifier.store.notifications import insert_planned
 from notifier.vocabulary import HandoffStatus, Kind
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +87,8 @@ def _acknowledge(
 
 def close(runtime: Parts, handoff_id: int) -> dict[str, Any]:
     """Close a conversation (closing a closed one changes nothing) and release the marketing
-    messages held for the customer: they are due again at once. The handoff as a record."""
+    messages held for the customer: they are due again at once. A `handoff_followup` is
+    planned for `support.followup_after` later. The handoff as a record."""
     now = runtime.clock()
     with session_scope(runtime.db_url) as session:
         handoff = session.get(Handoff, handoff_id, with_for_update=True)
@@ -101,7 +99,23 @@ def close(runtime: Parts, handoff_id: int) -> dict[str, Any]:
             handoff.updated_at = now
             if handoff.customer_id is not None:
                 care.release_held(session, handoff.customer_id, HELD, now)
+                _plan_followup(session, handoff, runtime.policy, now)
         return record(handoff)
+
+
+def _plan_followup(session: Session, handoff: Handoff, policy: Policy, now: datetime) -> None:
+    """Ask, `followup_after` the close, whether it was solved (once per close)."""
+    customer = orders.get_customer(session, handoff.customer_id)
+    if customer is None:
+        return
+    due = now + policy.support.followup_after
+    key = f"handoff_followup:{handoff.id}:{now.isoformat()}"
+    plan = Plan(Kind.HANDOFF_FOLLOWUP, key, due, scheduled=True)
+    facts = {"id": handoff.id, "reason": handoff.reason,
+             "opened_at": handoff.opened_at.isoformat(), "closed_at": now.isoformat()}  # fmt: skip
+    row = planning.notification_row(plan, None, None, customer, now, {"handoff": facts})
+    row["event_id"] = f"handoff:{handoff.id}"
+    insert_planned(session, [plan], [row], now)
 
 
 def records(db_url: str, only_open: bool = False) -> list[dict[str, Any]]:

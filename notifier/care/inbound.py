@@ -1,18 +1,25 @@
 """What customers write back (inbound SMS and WhatsApp).
 
-Inbound STOP/START change the customer's own opt-outs; any inbound WhatsApp message opens the
-24-hour window for free text; any other words are a conversation for a person (a handoff).
+A tap on a button of ours, or a reply naming a choice ("2", "cancelar") of the customer's latest
+message that offered choices, is that choice (`care/answers.py` finds which). Inbound STOP/START
+change the customer's own opt-outs; any inbound WhatsApp message opens the 24-hour window for
+free text; a bare CANCELAR with nothing open to answer gets a short question; any other words
+are a conversation for a person (a handoff).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from adapters.channels.base import mask_phone
 from adapters.platforms.common import normalise_phone
-from notifier.care import handoffs
+from notifier.care import answers, handoffs
+from notifier.care import choices as taken
+from notifier.care.choices import Answer
 from notifier.care.parts import Parts
+from notifier.decide import choices
 from notifier.decide.consent import Keyword, channel_of_sender, keyword_of
 from notifier.errors import TemplateError
 from notifier.store import orders
@@ -22,25 +29,64 @@ from notifier.store.models import Customer
 log = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+QUESTION = "question"  # the reply to a word asking for an action when no choice is open
 
 
-def handle_inbound(runtime: Parts, sender: str, body: str, sid: str | None = None) -> str | None:
-    """Apply a customer's inbound message; the reply to send back, if any. Free text opens
-    (or joins) a handoff: a person answers it, and the customer is told when."""
+@dataclass(frozen=True)
+class Tap:
+    """What Twilio adds to an inbound message that answers one of ours: a quick-reply tap's
+    button id (`ButtonPayload`) and the id of the message replied to
+    (`OriginalRepliedMessageSid`)."""
+
+    button: str | None = None
+    replied_to: str | None = None
+
+
+def handle_inbound(
+    runtime: Parts, sender: str, body: str, sid: str | None = None, tap: Tap | None = None
+) -> str | None:
+    """Apply a customer's inbound message; the reply to send back, if any. An answer to a
+    message that offered choices is taken (`care/choices.py`); STOP/START/HELP are keywords; a
+    word asking for an action with no open choice gets a short question; other free text
+    opens (or joins) a handoff: a person answers it, and the customer is told when."""
     channel, raw_phone = channel_of_sender(sender)
     # read as the platforms read theirs: WhatsApp writes Mexican mobiles `+521…`
     phone = normalise_phone(raw_phone, None) or raw_phone
-    keyword = keyword_of(body)
+    tap = tap or Tap()
+    keyword = None if tap.button else keyword_of(body)
     with session_scope(runtime.db_url) as session:
         customers = orders.customers_by_phone(session, phone)
         for customer in customers:
             _apply_inbound(runtime, customer, channel, keyword)
         locale = _locale_of(runtime, customers)
         latest = max(customers, key=lambda c: c.updated_at, default=None)
-    log.info("inbound %s from %s: %s", channel, mask_phone(phone), keyword or "free text")
-    if keyword is None and body.strip():
+        heard = answers.Heard(channel, body, sid, tap.button, tap.replied_to)
+        answer = None if keyword else answers.answer_of(session, runtime, customers, heard)
+    log.info("inbound %s from %s: %s", channel, mask_phone(phone), _what(keyword, answer))
+    if answer is not None:
+        _take(runtime, answer, phone)
+        return None
+    if keyword:
+        return _reply(runtime, str(keyword), locale)
+    if choices.is_action_word(body):
+        return _reply(runtime, QUESTION, locale)  # never a silent action on a bare CANCELAR
+    if body.strip():
         _hand_over(runtime, channel, phone, body.strip(), latest.id if latest else None, sid)
-    return _reply(runtime, keyword, locale) if keyword else None
+    return None
+
+
+def _what(keyword: Keyword | None, answer: Answer | None) -> str:
+    if answer is not None:
+        return f"chose {answer.choice} ({answer.via})"
+    return str(keyword) if keyword else "free text"
+
+
+def _take(runtime: Parts, answer: Answer, phone: str) -> None:
+    """Take the choice; like a handoff, a failure is logged, never a 500 for Twilio."""
+    try:
+        taken.take(runtime, answer)
+    except Exception as exc:  # never a 500 for a customer's words
+        log.error("could not take a choice from %s: %s", mask_phone(phone), type(exc).__name__)
 
 
 def _hand_over(
@@ -73,13 +119,13 @@ def _locale_of(runtime: Parts, customers: list[Customer]) -> str:
     return known[0] if known else runtime.settings.default_locale
 
 
-def _reply(runtime: Parts, keyword: Keyword, locale: str) -> str | None:
+def _reply(runtime: Parts, name: str, locale: str) -> str | None:
     view = {"locale": locale}
     try:
-        path, _ = runtime.renderer.resolve("_replies", f"{keyword}.txt", locale)
+        path, _ = runtime.renderer.resolve("_replies", f"{name}.txt", locale)
         return runtime.renderer.render_expression(
             (runtime.renderer.templates_dir / path).read_text(encoding="utf-8"), view
         )
     except (TemplateError, OSError) as exc:
-        log.warning("no reply for %s in %s: %s", keyword, locale, exc)
+        log.warning("no reply for %s in %s: %s", name, locale, exc)
         return None

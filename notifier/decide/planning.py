@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from notifier.contract.events import EventIn
-from notifier.decide import cancellation, payments, stock
+from notifier.decide import cancellation, choices, payments, stock
 from notifier.decide.compensation import incentive_view
 from notifier.decide.facts import CustomerLike, OrderLike, snapshot
 from notifier.decide.playbook import Plan
@@ -93,6 +93,10 @@ def notification_row(
     details = order.details if order else {}
     shipment = order.shipment if order else {}
     due_now = not plan.scheduled and plan.due_at <= now
+    context = snapshot(customer_facts(customer), details, shipment, affected, **extras)
+    offered = choices.offered(plan.kind, context)
+    if offered:
+        context["choices"] = offered
     return {
         "dedup_key": plan.dedup_key,
         "only_channel": plan.only_channel,
@@ -103,7 +107,7 @@ def notification_row(
         "event_id": event.event_id if event else SCAN,
         "status": NotificationStatus.QUEUED if due_now else NotificationStatus.SCHEDULED,
         "due_at": plan.due_at,
-        "context": snapshot(customer_facts(customer), details, shipment, affected, **extras),
+        "context": context,
         "created_at": now,
         "updated_at": now,
     }

@@ -269,6 +269,8 @@ class Support(Section):
     # Forwarding to the support webhook/inbox: retried with backoff, then failed.
     forward_attempts: Annotated[int, Field(ge=1, le=100)] = 12
     forward_backoff: Duration = timedelta(seconds=30)
+    # After a person closes a conversation, `handoff_followup` asks whether it was solved.
+    followup_after: Duration = timedelta(hours=24)
 
     @field_validator("timezone")
     @classmethod

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from twilio.request_validator import RequestValidator
 
-from notifier.care.inbound import handle_inbound
+from notifier.care.inbound import Tap, handle_inbound
 from notifier.http.openapi import problems
 from notifier.pipeline.status import apply_status
 from notifier.workers.runtime import Runtime
@@ -75,13 +75,15 @@ def twilio_router(current: Callable[[], Runtime]) -> APIRouter:
     async def inbound(
         request: Request, x_twilio_signature: Annotated[str | None, Header()] = None
     ) -> Response:
-        """A customer wrote to us: STOP/START/HELP, or anything else (a handoff to a person);
-        any message opens the WhatsApp window."""
+        """A customer wrote to us: a tap or a numbered reply answering one of our messages
+        (`ButtonPayload`, `OriginalRepliedMessageSid`), STOP/START/HELP, or anything else (a
+        handoff to a person); any message opens the WhatsApp window."""
         runtime = current()
         form = await _verified_form(request, runtime, x_twilio_signature)
         sid = form.get("MessageSid") or form.get("SmsSid")
+        tap = Tap(form.get("ButtonPayload") or None, form.get("OriginalRepliedMessageSid") or None)
         reply = await run_in_threadpool(
-            handle_inbound, runtime, form.get("From", ""), form.get("Body", ""), sid
+            handle_inbound, runtime, form.get("From", ""), form.get("Body", ""), sid, tap
         )
         return _twiml(reply)
 

@@ -2,7 +2,9 @@
 
 WhatsApp outside the customer's 24-hour window may only carry an approved template (ContentSid
 and its variables, from the policy); without one for the kind and locale, WhatsApp cannot carry
-the message and the next channel is tried.
+the message and the next channel is tried. A message that offers choices goes as its template
+inside the window too, when one exists for the customer's locale: its quick-reply buttons carry
+the signed ids of the choices (`buttons.<choice>` among the template's variables).
 
 An SMS body is brought into GSM-7 as far as the policy's `sms_transliterate` allows (curly
 quotes, no-break spaces, and the accents GSM-7 lacks when the shop chose so), so that it takes
@@ -12,7 +14,7 @@ the segments of a GSM-7 text; WhatsApp and email carry the text as written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from adapters.channels.base import OutboundMessage
@@ -28,6 +30,17 @@ WhatsAppTemplates = Mapping[Kind, WhatsAppTemplate]
 
 
 @dataclass(frozen=True)
+class OfferedChoice:
+    """One choice as the message offers it: its number in an SMS, its WhatsApp button's
+    signed id, and the link of an email (when we have a public URL)."""
+
+    name: str
+    number: int
+    button_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class Draft:
     """What the delivery knows of the message when it composes it."""
 
@@ -38,6 +51,7 @@ class Draft:
     timezone: str
     whatsapp_window_open: bool
     unsubscribe_url: str | None = None
+    choices: tuple[OfferedChoice, ...] = ()
 
 
 def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> OutboundMessage:
@@ -47,9 +61,12 @@ def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> O
     view = template_view(draft.context, draft.kind, draft.locale, draft.timezone)
     if route.template_channel is Channel.EMAIL and draft.unsubscribe_url:
         view["unsubscribe_url"] = draft.unsubscribe_url
+    if draft.choices:
+        view["choices"] = [asdict(choice) for choice in draft.choices]
+        view["buttons"] = {choice.name: choice.button_id for choice in draft.choices}
     rendered = renderer.render(draft.kind, route.template_channel, view)
     content_sid, variables = None, None
-    if route.channel is Channel.WHATSAPP and not draft.whatsapp_window_open:
+    if route.channel is Channel.WHATSAPP and _needs_template(policy, draft):
         templates = policy.whatsapp_templates
         content_sid, variables = _approved_template(renderer, templates, draft, view)
     return OutboundMessage(
@@ -66,6 +83,15 @@ def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> O
         content_variables=variables,
         locale=draft.locale,
     )
+
+
+def _needs_template(policy: Policy, draft: Draft) -> bool:
+    """Outside the 24-hour window only an approved template may go; inside it, a message that
+    offers choices still goes as its template when there is one, for the buttons."""
+    if not draft.whatsapp_window_open:
+        return True
+    template = policy.whatsapp_templates.get(draft.kind)
+    return bool(draft.choices and template and draft.locale in template.content_sid)
 
 
 def _body(rendered: Rendered, route: Route, policy: Policy) -> str:

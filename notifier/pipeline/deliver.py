@@ -242,9 +242,8 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
             return None
         if notification.kind in jobs.REFRESHED_KINDS:
             notification.context = jobs.refreshed(session, notification)
-        return jobs.with_unsubscribe(
-            session, runtime, notification, jobs.job_for(runtime, notification, customer, now)
-        )
+        job = jobs.job_for(runtime, notification, customer, now, session)
+        return jobs.with_unsubscribe(session, runtime, notification, job)
 
 
 def attempt(runtime: Parts, job: Job, call_started: datetime | None = None) -> Outcome:

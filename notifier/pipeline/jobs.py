@@ -19,9 +19,9 @@ from notifier.decide.facts import snapshot
 from notifier.decide.followups import CART_KINDS
 from notifier.decide.policy import QuietHours
 from notifier.decide.routing import Contact
-from notifier.messages.compose import Draft
+from notifier.messages.compose import Draft, OfferedChoice
 from notifier.pipeline.parts import Parts
-from notifier.store import notifications, unsubscribes
+from notifier.store import choice_tokens, notifications, unsubscribes
 from notifier.store.models import Customer, Notification, Order
 from notifier.vocabulary import Channel, Kind, NotificationStatus
 
@@ -113,8 +113,10 @@ def refreshed(session: Session, notification: Notification) -> dict[str, Any]:
 
 
 def job_for(
-    runtime: Parts, notification: Notification, customer: Customer | None, now: datetime
-) -> Job:
+    runtime: Parts, notification: Notification, customer: Customer | None, now: datetime,
+    session: Session | None = None,
+) -> Job:  # fmt: skip
+    """What sending the message needs; `session`, the caller's open one, if any."""
     settings = runtime.settings
     contact, window_open = None, False
     if customer is not None:
@@ -130,8 +132,28 @@ def job_for(
         locale=(customer.locale if customer else None) or settings.default_locale,
         timezone=(customer.timezone if customer else None) or settings.default_timezone,
         whatsapp_window_open=window_open,
+        choices=_offered(runtime, notification, now, session),
     )
     return Job(
         draft, notification.claim_token, notification.order_id, notification.customer_id, contact,
         notification.attempts, list(notification.history or []), notification.only_channel,
     )  # fmt: skip
+
+
+def _offered(
+    runtime: Parts, notification: Notification, now: datetime, session: Session | None
+) -> tuple[OfferedChoice, ...]:
+    """The message's choices, each with its signed reference (a button id, a link's token)."""
+    names = (notification.context or {}).get("choices") or []
+    if not names:
+        return ()
+    secret = runtime.settings.link_secret
+    configured = secret.get_secret_value() if secret else None
+    key = choice_tokens.key_for(runtime.db_url, configured, now, session)
+    base = (runtime.settings.public_url or "").rstrip("/")
+    offered = []
+    for number, name in enumerate(names, start=1):
+        token = choice_tokens.sign(key, choice_tokens.ChoiceRef(notification.id, name))
+        url = f"{base}/choices/{token}" if base else None
+        offered.append(OfferedChoice(name, number, token, url))
+    return tuple(offered)

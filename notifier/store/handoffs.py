@@ -139,3 +139,20 @@ def open_for_vip(
     opening = Opening(customer.id, customer, "vip_delay", priority=True)
     handoff, _ = open_or_join(session, opening, {"at": now.isoformat(), "note": note}, now, policy)
     plan_forwards(session, handoff, now)
+
+
+def reopen(
+    session: Session, handoff: Handoff, key: str, entry: dict[str, Any], now: datetime,
+    policy: Policy,
+) -> bool:  # fmt: skip
+    """A closed conversation open again under `key`, with priority and a new answer-by time;
+    False (nothing changed) while another one is open under that key."""
+    if care.open_handoff(session, key) is not None:
+        return False
+    handoff.status, handoff.open_key, handoff.closed_at = HandoffStatus.OPEN, key, None
+    handoff.priority = True
+    handoff.messages = [*(handoff.messages or []), entry]
+    handoff.reply_by = hours.answer_by(now, policy.support).reply_by
+    handoff.updated_at = now
+    session.flush()
+    return True

@@ -311,3 +311,40 @@ class ShopWebhook(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)  # what the shop answered; no URL
+
+
+class CustomerChoice(Base):
+    """What a customer chose in answer to a message that offered choices (a tap, a numbered
+    reply, a link of an email): stored once per provider message and once per message and
+    choice, with what the shop was asked to do about it."""
+
+    __tablename__ = "customer_choices"
+    __table_args__ = (UniqueConstraint("notification_id", "choice"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    choice: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int | None] = mapped_column(Integer)  # 1 to 5 for a satisfaction score
+    channel: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str] = mapped_column(String(16))  # button, reply or link
+    # The inbound message's id at the provider: Twilio posting it twice is one choice.
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The cancel carried out at the shop's platform: pending, done, refused, failed (None: none).
+    shop_action: Mapped[str | None] = mapped_column(String(16))
+    shop_action_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    shop_action_error: Mapped[str | None] = mapped_column(Text)
+    shop_action_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the next try
+
+
+class AppSecret(Base):
+    """A key this installation made for itself the first time it needed one (the signing key
+    of choice buttons and links, when no NOTIFIER_LINK_SECRET is set)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ import logging
 
 import dramatiq
 
-from notifier.care import support
+from notifier.care import choice_actions, support
 from notifier.config import get_settings
 from notifier.errors import ConfigError, TransientError
 from notifier.intake import platforms
@@ -140,3 +140,11 @@ def fetch_platform_notification(notification_row_id: int) -> None:
 def deliver_shop_webhooks(webhook_ids: list[int]) -> None:
     """Send webhooks to the shop's backend, signed, each under its own webhook-id."""
     shop_webhooks.deliver(get_runtime(), webhook_ids)
+
+
+# A customer's cancel carried out at the shop's platform, from its row: a failure is tried
+# again by the scheduler's pass, with backoff, so dramatiq retries nothing here.
+@dramatiq.actor(actor_name=broker.SHOP_ACTION, queue_name=broker.QUEUE)
+def carry_out_shop_action(choice_id: int) -> None:
+    """Cancel the order of a customer's `cancel` choice at the shop, with a full refund."""
+    choice_actions.carry_out(get_runtime(), choice_id)

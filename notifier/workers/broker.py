@@ -30,6 +30,7 @@ from notifier.ports import (
     PLATFORM_FETCH,
     PROCESS_EVENT,
     PROCESS_EVENTS,
+    SHOP_ACTION,
     SHOP_WEBHOOKS,
     Dispatcher,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "PLATFORM_FETCH",
     "PROCESS_EVENT",
     "PROCESS_EVENTS",
+    "SHOP_ACTION",
     "SHOP_WEBHOOKS",
     "Dispatcher",
 ]

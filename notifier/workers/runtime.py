@@ -16,7 +16,7 @@ import redis
 from adapters.channels.base import Channel as ChannelAdapter
 from adapters.webhooks.standard import StandardWebhookSender
 from notifier import ports
-from notifier.care import support
+from notifier.care import choice_actions, support
 from notifier.config import Settings, get_settings
 from notifier.decide.policy import Policy, load_policy
 from notifier.intake import platforms
@@ -122,6 +122,7 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[Any], Any]]:
         ports.FORWARD: partial(support.forward, runtime),
         ports.PLATFORM_FETCH: partial(platforms.fetch_inline, runtime),
         ports.SHOP_WEBHOOKS: partial(shop_webhooks.deliver, runtime),
+        ports.SHOP_ACTION: partial(choice_actions.carry_out, runtime),
     }
 
 

@@ -17,7 +17,7 @@ from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from notifier import ports
-from notifier.care import support
+from notifier.care import choice_actions, support
 from notifier.intake import platforms
 from notifier.pipeline import scan, shop_webhooks
 from notifier.pipeline.reconcile import reconcile, sweep_events
@@ -37,12 +37,14 @@ UNREACHABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.Ti
 
 def tick(runtime: Runtime, now: datetime | None = None) -> int:
     """One pass as of `now`: unknown outcomes reconciled, late orders found and told, the day's
-    win-back scan (once a day), handoffs forwarded to support again, webhooks to the shop
-    retried, due messages handed to delivery. How many messages were handed over."""
+    win-back scan (once a day), handoffs forwarded to support again, webhooks to the shop and
+    customers' cancels at the shop retried, due messages handed to delivery. How many messages
+    were handed over."""
     as_of = now or runtime.clock()
     sweep_events(runtime, as_of)
     support.sweep(runtime, as_of)
     shop_webhooks.sweep(runtime, as_of)
+    choice_actions.sweep(runtime, as_of)
     platforms.sweep_platform_notifications(runtime, as_of)
     handed = reconcile(runtime, as_of) + scan.scan_late_orders(runtime, as_of)
     handed += scan.scan_winback(runtime, as_of)

@@ -50,6 +50,7 @@ def test_a_mexican_whatsapp_reply_joins_the_customers_handoff(runtime: Runtime) 
 def test_cancelar_is_heard_not_unsubscribed(runtime: Runtime) -> None:
     place_order(runtime)
     reply = handle_inbound(runtime, PHONE, "Cancelar")
-    assert reply is None  # no opt-out confirmation
     assert customer(runtime).opted_out == []
-    assert [h["reason"] for h in handoffs.records(runtime.db_url)] == ["customer_message"]
+    # no open choice to answer: a short question back, never a silent action (CONTRACT §6)
+    assert reply is not None and "BAJA" in reply
+    assert handoffs.records(runtime.db_url) == []

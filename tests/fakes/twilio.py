@@ -806,6 +806,18 @@ def inbound_form(
     return form
 
 
+def button_form(
+    from_: str, text: str, payload: str, replied_to: str, *, message_sid: str | None = None
+) -> dict[str, str]:
+    """The form Twilio POSTs when a WhatsApp user taps a quick-reply button: the button's
+    title as ``Body`` and ``ButtonText``, its id as ``ButtonPayload``, and the message it sat
+    under as ``OriginalRepliedMessageSid``."""
+    form = inbound_form(from_, text, message_sid=message_sid)
+    form |= {"MessageType": "button", "ButtonText": text, "ButtonPayload": payload,
+             "OriginalRepliedMessageSid": replied_to}  # fmt: skip
+    return form
+
+
 def sign(url: str, form: Mapping[str, str], auth_token: str) -> str:
     """``X-Twilio-Signature`` for a webhook POST of ``form`` to ``url``, as Twilio computes it."""
     from twilio.request_validator import RequestValidator
