@@ -21,6 +21,7 @@ from notifier.errors import FieldProblem, InvalidEvent
 from notifier.http.auth import UNAUTHORIZED, require_ops
 from notifier.http.batching import IngestBatcher
 from notifier.http.body import read_limited
+from notifier.http.choices import choices_router
 from notifier.http.handoffs import handoffs_router
 from notifier.http.metrics import exposition
 from notifier.http.openapi import events_request_body, problems
@@ -142,6 +143,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, sign_in_page)
     app.include_router(handoffs_router(current))
     app.include_router(unsubscribe_router(current))
+    app.include_router(choices_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS)
     def prometheus() -> PlainTextResponse:
