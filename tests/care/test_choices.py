@@ -7,6 +7,7 @@ backend, Shopify's Admin API."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,7 +220,7 @@ def test_a_score_of_2_opens_a_priority_handoff_and_reaches_the_shop(
     [handoff] = handoffs.records(runtime.db_url)
     assert handoff["priority"] and handoff["reason"] == "low_satisfaction"
     assert handoff["orders"][0]["id"] == ORDER  # the order and our messages attached
-    assert [m["kind"] for m in handoff["last_messages"]][0] == "order_delivered"
+    assert handoff["last_messages"][0]["kind"] == "order_delivered"
     assert [hook["choice"] for hook in choice_webhooks(shop)] == ["csat_2"]
     [ack] = messages(runtime, "choice_ack")
     assert ack["status"] == "sent"
@@ -259,3 +260,27 @@ def test_closing_a_handoff_asks_a_day_later_and_a_no_reopens_it_with_priority(
 def followups(runtime: Runtime) -> list[dict[str, Any]]:
     return [r for r in message_records(runtime.db_url, customer_id="cus-100")
             if r["kind"] == "handoff_followup"]  # fmt: skip
+
+
+def test_an_email_link_asks_first_and_its_confirmation_cancels_once(
+    runtime: Runtime, client: TestClient, shop: FakeShop, shopify: FakeShopifyAdmin
+) -> None:
+    notice = late_order(runtime, ["email"])
+    links = re.findall(re.escape(PUBLIC_URL) + r"(/choices/[A-Za-z0-9_.-]+)", notice["body"])
+    assert len(links) == 3  # wait, cancel, person, in that order
+    cancel = links[1]
+    page = client.get(cancel)
+    assert page.status_code == 200 and "<form" in page.text and 'method="post"' in page.text
+    assert stored_choices(runtime) == [] and shopify.calls == []  # a GET takes nothing
+    assert client.post(cancel).status_code == 200
+    assert_canceled_once(runtime, shop, shopify, notice["id"])
+    assert client.post(cancel).status_code == 200  # a second confirmation changes nothing
+    assert_canceled_once(runtime, shop, shopify, notice["id"])
+
+
+def test_a_link_not_signed_by_us_is_404(runtime: Runtime, client: TestClient) -> None:
+    notice = late_order(runtime, ["email"])
+    [link, *_] = re.findall(r"/choices/([A-Za-z0-9_.-]+)", notice["body"])
+    assert client.get(f"/choices/{link[:-3]}abc").status_code == 404
+    assert client.post(f"/choices/{link[:-3]}abc").status_code == 404
+    assert stored_choices(runtime) == []
