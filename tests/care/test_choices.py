@@ -1,8 +1,8 @@
 """The customer answers, the shop acts (CONTRACT §6): a WhatsApp tap or a numbered SMS reply
 under a delay notice is one choice, acknowledged, told to the shop in a verified Standard
 Webhook, carried out at (a fake) Shopify, and shown on the timeline; satisfaction scores and the
-follow-up after a person helped. Everything over real HTTP: the API, Twilio's fake, the shop's
-backend, Shopify's Admin API."""
+follow-up after a person helped. Everything over real HTTP (the API, Twilio's fake, the shop's
+backend, Shopify's Admin API), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -63,15 +63,23 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(
+        "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    )
+    return url
+
+
 @pytest.fixture
 def runtime(
-    sqlite_url: str, tmp_path: Path, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    database: str, tmp_path: Path, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
     shop: FakeShop, shopify: FakeShopifyAdmin, clock: Clock,
 ) -> Iterator[Runtime]:  # fmt: skip
     policy = tmp_path / "notifier.toml"
     policy.write_text(policy_text(variables={"delay_notice": BUTTONS}))
     settings = provider_settings(
-        sqlite_url, fake_twilio, fake_smtp, policy,
+        database, fake_twilio, fake_smtp, policy,
         shop_webhook_url=SecretStr(shop.url), shop_webhook_secret=SecretStr(SECRET),
         shopify_shop_domain="casa-lupita.myshopify.com",
         shopify_admin_token=SecretStr(shopify.token), shopify_base_url=shopify.base_url,
