@@ -292,3 +292,32 @@ def test_a_link_not_signed_by_us_is_404(runtime: Runtime, client: TestClient) ->
     assert client.get(f"/choices/{link[:-3]}abc").status_code == 404
     assert client.post(f"/choices/{link[:-3]}abc").status_code == 404
     assert stored_choices(runtime) == []
+
+
+def test_a_shopify_outage_is_tried_again_after_its_backoff(
+    runtime: Runtime, client: TestClient, fake_twilio: FakeTwilio, shopify: FakeShopifyAdmin,
+    clock: Clock,
+) -> None:  # fmt: skip
+    late_order(runtime, ["sms"])
+    shopify.fail_next(503)
+    post_inbound(client, fake_twilio, inbound_form(PHONE, "2"))
+    assert stored_choices(runtime) == [("cancel", "pending")] and shopify.calls == []
+    tick(runtime)  # not due yet: 30 s after the failure
+    assert shopify.requests == 1
+    clock.now += timedelta(seconds=31)
+    tick(runtime)
+    assert stored_choices(runtime) == [("cancel", "done")] and len(shopify.calls) == 1
+    tick(runtime)
+    assert shopify.requests == 2
+
+
+def test_a_cancel_shopify_refuses_puts_a_person_on_it(
+    runtime: Runtime, client: TestClient, fake_twilio: FakeTwilio, shopify: FakeShopifyAdmin
+) -> None:
+    late_order(runtime, ["sms"])
+    shopify.refuse("gid://shopify/Order/450789469", "Order has been fulfilled")
+    post_inbound(client, fake_twilio, inbound_form(PHONE, "2"))
+    assert stored_choices(runtime) == [("cancel", "refused")]
+    [handoff] = handoffs.records(runtime.db_url)
+    assert handoff["priority"] and handoff["reason"] == "cancel_not_done"
+    assert "Order has been fulfilled" in handoff["messages"][-1]["note"]
