@@ -66,6 +66,8 @@ class Kind(enum.StrEnum):
     PAYMENT_PENDING = "payment_pending"
     PAYMENT_REMINDER = "payment_reminder"
     HANDOFF_ACK = "handoff_ack"
+    CHOICE_ACK = "choice_ack"
+    HANDOFF_FOLLOWUP = "handoff_followup"
     WINBACK = "winback"
 
     @property
