@@ -169,7 +169,7 @@ OFFERED: dict[str, dict[str, tuple[str, tuple[str, ...], bool]]] = {
 ANSWERED: dict[str, tuple[str, str, str, bool, str | None]] = {
     "wait": ("wait", "delay_notice", "full", False, None),
     "cancel": ("cancel", "delay_notice", "full", True, None),
-    "cancel_by_hand": ("cancel", "delay_notice", "no_cancel", False, "bare"),
+    "cancel_by_hand": ("cancel", "delay_notice", "full", False, "bare"),
     "person": ("person", "delay_notice", "full", False, "full"),
     "replacement": ("replacement", "delay_notice", "lost", False, None),
     "refund_lost": ("refund", "delay_notice", "lost", True, None),
