@@ -2,7 +2,8 @@
 
 Each SMS is counted twice: as the template wrote it (with the characters that make it UCS-2,
 and what it would take in GSM-7), and as it is sent, after the policy's `sms_transliterate`.
-The segment budget applies to the SMS as sent.
+The segment budget applies to the SMS as sent. Every choice a message may offer
+(`decide/choices`) has its button label in every locale, short enough for a WhatsApp button.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _choice(facts: dict[str, Any]) -> dict[str, Any] | None:
     if choice is None:
         return None
     handoff = choice.get("handoff")
-    told = {"score": None, "shop_acts": False, "answered_kind": None} | choice
+    told: dict[str, Any] = {"score": None, "shop_acts": False, "answered_kind": None} | choice
     return told | {"handoff": _typed_dict(handoff) if handoff else None}
 
 
