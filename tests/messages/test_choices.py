@@ -267,3 +267,11 @@ def test_the_times_of_a_choice_and_a_handoff_are_typed() -> None:
 
 def test_both_new_kinds_are_transactional() -> None:
     assert not Kind.CHOICE_ACK.is_marketing and not Kind.HANDOFF_FOLLOWUP.is_marketing
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_acknowledgement_email_escapes_the_shops_data(renderer: Renderer, locale: str) -> None:
+    chosen = facts(Kind.CHOICE_ACK, "wait")
+    chosen["order"]["number"] = "<b>MX-1</b>"
+    html = render(renderer, Kind.CHOICE_ACK, "email", chosen, locale).html or ""
+    assert "<b>MX-1</b>" not in html and "&lt;b&gt;MX-1&lt;/b&gt;" in html, html
