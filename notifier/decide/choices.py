@@ -29,7 +29,7 @@ WORDS: Mapping[str, frozenset[str]] = {
     WAIT: frozenset({"ESPERAR", "ESPERO", "ESPERA", "AGUARDAR", "AGUARDO", "WAIT"}),
     CANCEL: frozenset({"CANCELAR", "CANCELA", "CANCELO", "CANCEL"}),
     PERSON: frozenset(
-        {"PERSONA", "PESSOA", "PERSON", "HUMANO", "HUMAN", "AGENTE", "AGENT", "ASESOR"}
+        {"PERSONA", "PESSOA", "PERSON", "HUMANO", "HUMAN", "AGENTE", "AGENT", "ASESOR", "ATENDENTE"}
     ),
     ALTERNATIVE: frozenset({"ALTERNATIVA", "ALTERNATIVE", "CAMBIO", "TROCA"}),
     REFUND: frozenset({"REEMBOLSO", "REFUND", "DEVOLUCION", "DEVOLUCAO"}),

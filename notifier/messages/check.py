@@ -2,7 +2,8 @@
 
 Each SMS is counted twice: as the template wrote it (with the characters that make it UCS-2,
 and what it would take in GSM-7), and as it is sent, after the policy's `sms_transliterate`.
-The segment budget applies to the SMS as sent.
+The segment budget applies to the SMS as sent. Every choice a message may offer
+(`decide/choices`) has its button label in every locale, short enough for a WhatsApp button.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from notifier.decide import choices
 from notifier.decide.playbook import IMMEDIATE_KIND
 from notifier.decide.policy import Policy, SmsTransliteration
 from notifier.errors import TemplateError
@@ -24,6 +26,7 @@ from notifier.vocabulary import Kind
 
 CHANNEL_FILES = {"sms": ("sms.txt",), "whatsapp": ("whatsapp.txt",), "email": EMAIL_FILES}
 SAMPLE_TIMEZONE = "America/Mexico_City"
+LABEL_LIMIT = 20  # Meta's limit for a WhatsApp quick-reply button's title
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,30 @@ def check_templates(renderer: Renderer, policy: Policy) -> Iterator[CheckLine]:
         for kind in kinds_with_templates(root):
             for channel in CHANNEL_FILES:
                 yield from _check_one(renderer, locale, kind, channel, policy)
+        yield from check_labels(root, locale)
+
+
+def check_labels(root: Path, locale: str) -> Iterator[CheckLine]:
+    """Every choice a message may offer has its button label in the locale
+    (`<locale>/_choices/<name>.txt`): one line of at most LABEL_LIMIT characters."""
+    for name in (*choices.WORDS, *choices.CSAT):
+        path = root / locale / "_choices" / f"{name}.txt"
+        if not path.is_file():
+            yield CheckLine(locale, "_choices", "label", name, f"missing _choices/{name}.txt")
+            continue
+        label = path.read_text(encoding="utf-8").strip()
+        error = _label_problem(label)
+        yield CheckLine(locale, "_choices", "label", name, error, f"{label!r}, {len(label)} chars")
+
+
+def _label_problem(label: str) -> str | None:
+    if not label:
+        return "the label is empty"
+    if "\n" in label:
+        return f"the label {label!r} takes more than one line"
+    if len(label) > LABEL_LIMIT:
+        return f"the label {label!r} has {len(label)} characters, over {LABEL_LIMIT}"
+    return None
 
 
 def _missing_files(root: Path, locale: str, kind: str, channel: str) -> list[str]:

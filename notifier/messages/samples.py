@@ -134,6 +134,69 @@ MISSING = {"refund_amount": "1299.00", "currency": "MXN", "rest_ships": True,
            "has_alternatives": True, "if_no_answer": "refund",
            "answer_by": "2026-11-12T16:00:00-06:00",
            "alternatives_url": "https://shop.example.com/orders/MX-5001"}  # fmt: skip
+CHOICES_PAGE = "https://shop.example/choices/"
+CLOSED_HANDOFF = {"id": 41, "reason": "customer_message", "opened_at": "2026-11-10T10:05:00-06:00",
+                  "closed_at": "2026-11-10T10:40:00-06:00"}  # fmt: skip
+# The messages that offer choices, as a delivery shows them: named variants of a kind's
+# samples (the sample they start from, the choices in order, whether each carries our page's
+# link as an email does), beside the same samples without choices (a message stored before
+# them, or a channel that cannot carry them).
+OFFERED: dict[str, dict[str, tuple[str, tuple[str, ...], bool]]] = {
+    "delay_notice": {
+        "choices": ("full", ("wait", "cancel", "person"), True),
+        "choices_unlinked": ("full", ("wait", "cancel", "person"), False),
+        "choices_no_cancel": ("no_cancel", ("wait", "person"), True),
+        "choices_lost": ("lost", ("replacement", "refund", "person"), True),
+        "bare_choices": ("bare", ("wait", "cancel", "person"), False),
+    },
+    "out_of_stock": {
+        "choices": ("full", ("alternative", "refund", "person"), True),
+        "choices_unlinked": ("only_item", ("alternative", "refund", "person"), False),
+        "bare_choices": ("bare", ("refund", "person"), False),
+    },
+    "order_delivered": {
+        "choices": ("full", tuple(f"csat_{score}" for score in range(1, 6)), True),
+        "bare_choices": ("bare", tuple(f"csat_{score}" for score in range(1, 6)), False),
+    },
+    "handoff_followup": {
+        "full": ("full", ("solved_yes", "solved_no"), True),
+        "unlinked": ("full", ("solved_yes", "solved_no"), False),
+    },
+}
+# The answers a `choice_ack` acknowledges, one sample each: the choice, the kind and sample of
+# the message answered, whether the shop carries it out itself (`shop_acts`: Shopify's cancel)
+# and the handoff a person follows it up with (a key of HANDOFFS: in hours, or after them).
+ANSWERED: dict[str, tuple[str, str, str, bool, str | None]] = {
+    "wait": ("wait", "delay_notice", "full", False, None),
+    "cancel": ("cancel", "delay_notice", "full", True, None),
+    "cancel_by_hand": ("cancel", "delay_notice", "full", False, "bare"),
+    "person": ("person", "delay_notice", "full", False, "full"),
+    "replacement": ("replacement", "delay_notice", "lost", False, None),
+    "refund_lost": ("refund", "delay_notice", "lost", True, None),
+    "refund": ("refund", "out_of_stock", "full", False, None),
+    "alternative": ("alternative", "out_of_stock", "full", False, "full"),
+    "csat_1": ("csat_1", "order_delivered", "full", False, "full"),
+    "csat_2": ("csat_2", "order_delivered", "full", False, "bare"),
+    "csat_3": ("csat_3", "order_delivered", "full", False, "full"),
+    "csat_4": ("csat_4", "order_delivered", "full", False, None),
+    "csat_5": ("csat_5", "order_delivered", "full", False, None),
+    "solved_yes": ("solved_yes", "handoff_followup", "full", False, None),
+    "solved_no": ("solved_no", "handoff_followup", "full", False, "bare"),
+    "bare": ("wait", "delay_notice", "bare", False, None),
+    "bare_person": ("person", "delay_notice", "bare", False, "bare"),
+}
+
+
+def offering(names: tuple[str, ...], linked: bool) -> dict[str, Any]:
+    """The `choices` and `buttons` of a message that offers these choices."""
+    choices = [
+        {"name": name, "number": number, "button_id": f"ch-5001-{number}",
+         "url": f"{CHOICES_PAGE}tok{number}Q9XH4PD" if linked else None}
+        for number, name in enumerate(names, start=1)
+    ]  # fmt: skip
+    return {"choices": choices, "buttons": {c["name"]: c["button_id"] for c in choices}}
+
+
 # The kinds' own facts beyond `full`'s: named variants the templates must render too, and
 # what `bare` carries (the planner always gives these kinds their facts).
 KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
@@ -144,6 +207,12 @@ KIND_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                                                          "unpaid": True}},
         "bare": {"cancellation": dict.fromkeys(CANCELED) | {"after_delay": False,
                                                             "unpaid": False}},
+    },
+    "delay_notice": {
+        "full": {},
+        "lost": {"delay": FULL_DELAY | {"exception_reason": "lost", "new_eta": None}},
+        "no_cancel": {"offer": FULL_OFFER | {"cancel_offered": False, "cancel_url": None}},
+        "bare": {"delay": BARE_DELAY, "offer": BARE_OFFER},
     },
     "out_of_stock": {
         "full": {"out_of_stock": MISSING},
@@ -170,6 +239,13 @@ def _special(kind: str) -> dict[str, dict[str, Any]] | None:
             "full": snapshot(FULL_CUSTOMER, {}, {}, handoff=HANDOFFS["full"]),
             "bare": snapshot({"id": "cus-1"}, {}, {}, handoff=HANDOFFS["bare"]),
         }
+    if kind == "handoff_followup":
+        return {
+            "full": snapshot(FULL_CUSTOMER, {}, {}, handoff=CLOSED_HANDOFF),
+            "bare": snapshot({"id": "cus-1"}, {}, {}, handoff=CLOSED_HANDOFF),
+        }
+    if kind == "choice_ack":
+        return {"full": _answer("wait")} | {name: _answer(name) for name in ANSWERED}
     if kind == "winback":
         url = "https://shop.example.com/?utm_campaign=winback"
         full = {"url": url, "days_since_order": 61}
@@ -182,11 +258,28 @@ def _special(kind: str) -> dict[str, dict[str, Any]] | None:
     return None
 
 
+def _answer(sample: str) -> dict[str, Any]:
+    """A `choice_ack`: the snapshot of the message answered, with the choice made (ANSWERED)."""
+    name, kind, answered, shop_acts, handoff = ANSWERED[sample]
+    score = int(name.removeprefix("csat_")) if name.startswith("csat_") else None
+    choice = {"name": name, "score": score, "answered_kind": kind, "shop_acts": shop_acts,
+              "handoff": HANDOFFS[handoff] if handoff else None}  # fmt: skip
+    return _samples_of(kind)[answered] | {"choice": choice}
+
+
+def _offered(kind: str, samples: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A kind's samples with the variants that offer choices (OFFERED)."""
+    variants = OFFERED.get(kind, {})
+    made = {name: samples[base] | offering(names, linked)
+            for name, (base, names, linked) in variants.items()}  # fmt: skip
+    return samples | made
+
+
 def sample_facts(kind: str = "order_shipped") -> dict[str, dict[str, Any]]:
     """Named snapshots for a kind: `full` has every field, `bare` only what the kind needs
     (payment kinds also have one sample per kind of voucher), and `full` again for each of
     `ACCENTED_NAMES`."""
-    samples = _samples_of(kind)
+    samples = _offered(kind, _samples_of(kind))
     renamed = {label: _named(samples["full"], name) for label, name in ACCENTED_NAMES.items()}
     return samples | renamed
 
@@ -211,9 +304,6 @@ def _samples_of(kind: str) -> dict[str, dict[str, Any]]:
         }
     full_extras: dict[str, Any] = {"delay": FULL_DELAY, "offer": FULL_OFFER,
                    "review_url": "https://shop.example.com/orders/MX-5001/review"}  # fmt: skip
-    bare_extras: dict[str, Any] = (
-        {"delay": BARE_DELAY, "offer": BARE_OFFER} if kind == "delay_notice" else {}
-    )
     own = KIND_SAMPLES.get(kind, {})
     variants = {name: own.get(name, {}) for name in own if name != "bare"} or {"full": {}}
     samples = {
@@ -221,7 +311,7 @@ def _samples_of(kind: str) -> dict[str, dict[str, Any]]:
                        **(full_extras | extras))
         for name, extras in variants.items()
     }  # fmt: skip
-    bare = bare_extras | own.get("bare", {})
+    bare = own.get("bare", {})
     return samples | {"bare": snapshot({"id": "cus-1"}, {"id": "ord-1"}, {}, [], **bare)}
 
 
@@ -251,6 +341,8 @@ def facts_for_preview(event: EventIn, kind: str) -> dict[str, Any]:
     facts = facts_from_event(event)
     extras = sample_facts(kind)["full"]
     keys = ("delay", "offer", "cart", "incentive", "review_url", "handoff", "winback",
-            "cancellation", "out_of_stock")  # fmt: skip
+            "cancellation", "out_of_stock", "choice")  # fmt: skip
     payment = facts["payment"] if event.payment else extras["payment"]
-    return facts | {key: extras[key] for key in keys} | {"payment": payment}
+    offered = sample_facts(kind).get("choices", extras)  # a kind that offers choices, with them
+    shown = {"choices": offered.get("choices"), "buttons": offered.get("buttons")}
+    return facts | {key: extras.get(key) for key in keys} | shown | {"payment": payment}

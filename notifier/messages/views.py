@@ -13,8 +13,9 @@ from notifier.vocabulary import Kind
 MONEY_KEYS = frozenset({"total", "refund_amount", "unit_price", "min_purchase"})
 TIME_KEYS = frozenset(
     {"placed_at", "promised_delivery_at", "eta", "new_eta", "promised", "expires_at", "reply_by",
-     "answer_by"}
+     "answer_by", "opened_at", "closed_at"}
 )  # fmt: skip
+CHOICE_KEYS = {"name": None, "number": None, "button_id": None, "url": None}
 
 
 def _typed(key: str, value: Any) -> Any:
@@ -81,6 +82,28 @@ def _out_of_stock(facts: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None if missing is None else _typed_dict(missing)
 
 
+def _choices(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The choices a message offers, in order, as the templates read them (`name`, `number`,
+    `button_id`, `url`); a bare name (as a snapshot stores it) is numbered by its place and has
+    no button and no link. A message stored before choices (or sent where they cannot go)
+    offers none: its templates say what they said before."""
+    offered: list[dict[str, Any]] = []
+    for number, choice in enumerate(facts.get("choices") or [], start=1):
+        given = {"name": choice} if isinstance(choice, str) else choice
+        offered.append(CHOICE_KEYS | {"number": number} | given)
+    return offered
+
+
+def _choice(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer a `choice_ack` acknowledges, its handoff's times typed."""
+    choice = facts.get("choice")
+    if choice is None:
+        return None
+    handoff = choice.get("handoff")
+    told: dict[str, Any] = {"score": None, "shop_acts": False, "answered_kind": None} | choice
+    return told | {"handoff": _typed_dict(handoff) if handoff else None}
+
+
 def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) -> dict[str, Any]:
     """The snapshot with money as Decimal and times as datetimes, plus kind, locale and zone."""
     order = _typed_dict(facts["order"])
@@ -97,6 +120,9 @@ def template_view(facts: dict[str, Any], kind: str, locale: str, timezone: str) 
         "review_url": facts.get("review_url"),
         "cancellation": _cancellation(facts, kind),
         "out_of_stock": _out_of_stock(facts, kind),
+        "choices": _choices(facts),
+        "buttons": dict(facts.get("buttons") or {}),
+        "choice": _choice(facts),
         "customer": facts["customer"],
         "order": order,
         "shipment": _typed_dict(facts["shipment"]),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from notifier.decide import choices
 from notifier.decide.facts import snapshot
 from notifier.decide.policy import Policy
 from notifier.errors import TemplateError
@@ -118,8 +119,10 @@ def test_every_shipped_template_renders_within_the_sms_budget() -> None:
     lines = list(check_templates(Renderer(TEMPLATES, "es-MX"), Policy(sms_max_segments=3)))
     failures = [str(line) for line in lines if line.error]
     assert failures == []
-    combos = {(line.locale, line.kind, line.channel) for line in lines}
-    assert len(combos) == 3 * 17 * 3  # locale x kind x channel: every kind of CONTRACT §4
+    combos = {(line.locale, line.kind, line.channel) for line in lines if line.channel != "label"}
+    assert len(combos) == 3 * 19 * 3  # locale x kind x channel: every kind of CONTRACT §4 and §6
+    labels = {(line.locale, line.sample) for line in lines if line.channel == "label"}
+    assert len(labels) == 3 * (len(choices.WORDS) + len(choices.CSAT))  # every choice's label
 
 
 def test_check_reports_a_broken_template_and_an_sms_over_budget(tmp_path: Path) -> None:
