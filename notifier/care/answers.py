@@ -3,8 +3,8 @@
 A tap carries its button's signed id: the message and the choice, checked against the key,
 the customer's number and the answer window. A reply quoting one of our messages
 (`OriginalRepliedMessageSid`) answers that one; any other reply answers the customer's latest
-message that offered choices within the window. A button id that is not ours (a template of
-the shop's own) is read as its text.
+message that offered choices within the window (a word: the latest that offered what it
+names). A button id that is not ours (a template of the shop's own) is read as its text.
 """
 
 from __future__ import annotations
@@ -46,16 +46,15 @@ def answer_of(
         tapped = _tapped(session, runtime, ids, heard)
         if tapped is not None:
             return tapped
-    target = None
+    quoted = None
     if heard.replied_to:
-        target = _answerable(stored.by_provider_id(session, heard.replied_to), ids, runtime)
-    target = target or stored.latest_offering(session, ids, since)
-    if target is None:
+        quoted = _answerable(stored.by_provider_id(session, heard.replied_to), ids, runtime)
+    targets = [quoted] if quoted else stored.open_offerings(session, ids, since)
+    found = choices.first_answered(heard.body, [t.context["choices"] for t in targets])
+    if found is None:
         return None
-    choice = choices.answer_of(heard.body, target.context["choices"])
-    if choice is None:
-        return None
-    return Answer(target.id, choice, heard.channel, "reply", heard.sid)
+    index, choice = found
+    return Answer(targets[index].id, choice, heard.channel, "reply", heard.sid)
 
 
 def _tapped(

@@ -99,6 +99,18 @@ def answer_of(text: str, choices: Sequence[str]) -> str | None:
     return None
 
 
+def first_answered(text: str, offers: Sequence[Sequence[str]]) -> tuple[int, str] | None:
+    """Which of the open offers (newest first) a reply answers, and with which choice: a
+    number answers the newest; a word, the newest offer it names a choice of."""
+    for index, offered_choices in enumerate(offers):
+        choice = answer_of(text, offered_choices)
+        if choice is not None:
+            return index, choice
+        if normalise(text).isdigit():
+            return None
+    return None
+
+
 def is_action_word(text: str) -> bool:
     """Whether a whole message is a word asking for an action (CANCELAR, REEMBOLSO)."""
     return normalise(text) in ACTION_WORDS

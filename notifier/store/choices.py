@@ -27,12 +27,13 @@ def offering(notification: Notification | None) -> Notification | None:
     return notification if (notification.context or {}).get("choices") else None
 
 
-def latest_offering(
+def open_offerings(
     session: Session, customer_ids: Sequence[str], since: datetime
-) -> Notification | None:
-    """The customer's newest message that offered choices and reached them since `since`."""
+) -> list[Notification]:
+    """The customer's messages that offered choices and reached them since `since`, newest
+    first."""
     if not customer_ids:
-        return None
+        return []
     query = (
         select(Notification)
         .where(
@@ -45,7 +46,7 @@ def latest_offering(
         .limit(LOOK_BACK)
     )
     found = (offering(n) for n in session.execute(query).scalars())
-    return next((n for n in found if n is not None), None)
+    return [n for n in found if n is not None]
 
 
 def by_provider_id(session: Session, provider_message_id: str) -> Notification | None:

@@ -265,6 +265,22 @@ def test_closing_a_handoff_asks_a_day_later_and_a_no_reopens_it_with_priority(
     assert reopened["status"] == "open" and reopened["priority"]
 
 
+def test_a_no_answers_the_follow_up_even_when_a_delay_notice_went_out_with_it(
+    runtime: Runtime, client: TestClient, fake_twilio: FakeTwilio, clock: Clock
+) -> None:
+    publish(runtime, "order_placed", ["sms"])
+    post_inbound(client, fake_twilio, inbound_form(PHONE, "¿Dónde está mi pedido?"))
+    [opened] = handoffs.records(runtime.db_url)
+    handoffs.close(runtime, opened["id"])
+    clock.now += timedelta(hours=24, minutes=1)
+    tick(runtime)  # the follow-up and the notice that the order is late, in one tick
+    assert [m["status"] for m in messages(runtime, "delay_notice")] == ["sent"]
+    assert [f["status"] for f in followups(runtime)] == ["sent"]
+    post_inbound(client, fake_twilio, inbound_form(PHONE, "No"))
+    [reopened] = handoffs.records(runtime.db_url)
+    assert reopened["id"] == opened["id"] and reopened["priority"]
+
+
 def followups(runtime: Runtime) -> list[dict[str, Any]]:
     return [r for r in message_records(runtime.db_url, customer_id="cus-100")
             if r["kind"] == "handoff_followup"]  # fmt: skip
