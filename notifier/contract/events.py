@@ -163,6 +163,7 @@ class OrderIn(Section):
     ship_by: AwareDatetime | None = None
     status_url: Url | None = None
     cart_id: str | None = None
+    discount_codes: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
     cancel_reason: str | None = None
     refund_amount: Money | None = None
 

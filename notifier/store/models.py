@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -153,7 +155,12 @@ class Notification(Base):
     canceled_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What sending it cost, estimated from the policy's price table (USD), and what for.
+    segments: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))  # the recipient's, ISO 3166
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    coupon_code: Mapped[str | None] = mapped_column(String(64), index=True)  # a coupon it gave
 
 
 class Compensation(Base):
@@ -348,3 +355,30 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Purchase(Base):
+    """An order as it was placed: who, from which cart, when, for how much (what a reminder or
+    a win-back is credited with)."""
+
+    __tablename__ = "purchases"
+
+    order_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    cart_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class OrderCode(Base):
+    """A discount code an order used (`order.discount_codes`): a coupon of ours redeemed."""
+
+    __tablename__ = "order_codes"
+    __table_args__ = (UniqueConstraint("order_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
