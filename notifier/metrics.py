@@ -37,6 +37,12 @@ SEND_SECONDS = Histogram(
 PROVIDER_ERRORS = Counter(
     "notifier_provider_errors_total", "Provider errors, by channel and code.", ["channel", "code"]
 )
+COST_USD = Counter(
+    "notifier_estimated_cost_usd_total",
+    "Estimated cost of the messages sent (USD, from the policy's price table), by channel and"
+    " destination country.",
+    ["channel", "country"],
+)
 
 INDEX = re.compile(r"\.\d+(?=\.|$)|^\[\d+\]\.")
 

@@ -17,8 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import select
+
+from notifier.care import handoffs
+from notifier.care.inbound import handle_inbound
+from notifier.cli.report import text_lines
 from notifier.config import Settings
 from notifier.intake.ingest import publish
+from notifier.store.db import session_scope
+from notifier.store.models import Compensation
+from notifier.store.period import Period
+from notifier.store.report import build_report
 from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime, build_runtime
 from notifier.workers.scheduler import tick
@@ -140,6 +149,7 @@ def store_week() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "the carrier moves Ana's ETA past the promise", _event(
         10, "shipment.eta_updated", "2026-11-12T15:00:00Z", "ana",
         shipment={"eta": "2026-11-16T18:00:00-06:00", "location": "Querétaro"})  # fmt: skip
+    yield "Ana taps 'Esperar' under the delay notice: her coupon comes", _reply("1", "11-12T16:00")
     yield (
         "Emily's mugs are delivered",
         _event(11, "shipment.delivered", "2026-11-12T18:30:00Z", "emily", shipment={}),
@@ -160,6 +170,28 @@ def store_week() -> Iterator[tuple[str, dict[str, Any]]]:
         "Ana's jacket is delivered",
         _event(14, "shipment.delivered", "2026-11-16T21:00:00Z", "ana", shipment={}),
     )
+    yield from answers_and_what_followed()
+
+
+ANA_WHATSAPP = "whatsapp:+5215512345678"  # how WhatsApp writes Ana's Mexican mobile
+ANA_COUPON = "{ana's coupon}"  # the code the store gave her, read when her next order comes
+
+
+def answers_and_what_followed() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Ana's answers after her delivery (as Twilio would post them), and what came of them."""
+    yield "Ana rates her delivery 2 of 5: a person takes it, with priority", _reply(
+        "2", "11-17T15:00")  # fmt: skip
+    yield "the person closes Ana's conversation 40 minutes later", {
+        "close_handoff": True, "occurred_at": "2026-11-17T15:40:00Z"}  # fmt: skip
+    yield "Ana orders again with her coupon", _event(
+        17, "order.placed", "2026-11-18T17:00:00Z", "ana", customer={"id": "cus-ana"},
+        order={"id": "ord-ana-2", "number": "MX-5002", "currency": "MXN", "total": "499.00",
+               "discount_codes": [ANA_COUPON]})  # fmt: skip
+    yield "Ana reviews her jacket", _event(18, "review.submitted", "2026-11-24T10:00:00Z", "ana")
+
+
+def _reply(body: str, at: str) -> dict[str, Any]:
+    return {"reply": ANA_WHATSAPP, "body": body, "occurred_at": f"2026-{at}:00Z"}
 
 
 def _tick_until(runtime: Runtime, clock: SimulatedClock, until: datetime) -> None:
@@ -174,13 +206,14 @@ class SimulatedClock:
     """A clock the demo moves through the week."""
 
     def __init__(self) -> None:
-        self.now = datetime.fromisoformat("2026-11-10T14:00:00+00:00")
+        self.now = START
 
     def __call__(self) -> datetime:
         return self.now
 
 
 DEMO_SHOP = "Casa Lupita"
+START = datetime.fromisoformat("2026-11-10T14:00:00+00:00")
 END = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
 TICK = timedelta(hours=1)
 
@@ -198,14 +231,48 @@ def run_demo(out: TextIO, templates_dir: Path) -> None:
         )
         clock = SimulatedClock()
         runtime = build_runtime(settings, clock=clock, console=io.StringIO())
-        for note, event in store_week():
-            _tick_until(runtime, clock, datetime.fromisoformat(event["occurred_at"]))
-            result = publish(runtime, event)
-            flag = " (duplicate: acknowledged, nothing sent)" if result.duplicate else ""
-            out.write(f"{event['occurred_at'][5:16]}Z {event['type']:<26} {note}{flag}\n")
-        _tick_until(runtime, clock, END)
+        play_week(runtime, clock, out)
         out.write(f"… the scheduler ticked every hour until {END:%a %d %H:%M}Z\n\n")
         _print_messages(out, settings.database_url)
+        _print_report(out, runtime)
+
+
+def play_week(runtime: Runtime, clock: SimulatedClock, out: TextIO) -> None:
+    """The store's week, event by event and answer by answer, the scheduler ticking between."""
+    for note, step in store_week():
+        _tick_until(runtime, clock, datetime.fromisoformat(step["occurred_at"]))
+        what, flag = _play(runtime, step)
+        out.write(f"{step['occurred_at'][5:16]}Z {what:<26} {note}{flag}\n")
+    _tick_until(runtime, clock, END)
+
+
+def _play(runtime: Runtime, step: dict[str, Any]) -> tuple[str, str]:
+    if "reply" in step:
+        handle_inbound(runtime, step["reply"], step["body"], sid=f"SMdemo{step['occurred_at']}")
+        return f"reply {step['body']!r}", ""
+    if "close_handoff" in step:
+        for handoff in handoffs.records(runtime.db_url, only_open=True):
+            handoffs.close(runtime, handoff["id"])
+        return "handoff closed", ""
+    codes = step.get("order", {}).get("discount_codes", [])
+    if ANA_COUPON in codes:
+        step["order"]["discount_codes"] = [_coupon_of(runtime, "ord-ana-1")]
+    result = publish(runtime, step)
+    return step["type"], " (duplicate: acknowledged, nothing sent)" if result.duplicate else ""
+
+
+def _coupon_of(runtime: Runtime, order_id: str) -> str:
+    with session_scope(runtime.db_url) as session:
+        query = select(Compensation.code).where(Compensation.order_id == order_id)
+        return str(session.execute(query.limit(1)).scalar_one())
+
+
+def _print_report(out: TextIO, runtime: Runtime) -> None:
+    """What the week cost and earned (`notifier report` over the demo's database)."""
+    period = Period(START, END)
+    with session_scope(runtime.db_url) as session:
+        document = build_report(session, runtime.policy, period)
+    out.write("\n".join(text_lines(document)) + "\n")
 
 
 def _print_messages(out: TextIO, db_url: str) -> None:

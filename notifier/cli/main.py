@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     handoffs.add_argument("id", nargs="?", type=int, help="the handoff to close")
     handoffs.add_argument("--open", action="store_true", help="only the open ones")
     handoffs.add_argument("--json", action="store_true")
+    report = sub.add_parser("report", help="what the messages cost and earned, for a period")
+    report.add_argument("--since", type=_iso, help="from this ISO time (default: 7 days ago)")
+    report.add_argument("--until", type=_iso, help="to this ISO time (default: now)")
+    report.add_argument("--json", action="store_true")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -81,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from notifier.cli import commands
+    from notifier.cli.report import report
 
     handlers: dict[str, Handler] = {
         "demo": commands.demo,
@@ -93,6 +98,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "templates": commands.templates,
         "db": commands.db,
         "handoffs": commands.handoffs,
+        "report": report,
     }
     return handlers[args.command](args)
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from notifier.decide.policy import Compensation as CompensationPolicy
 from notifier.decide.policy import Incentive
+from notifier.vocabulary import Kind
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 CODE_LENGTH = 10  # 32^10 ≈ 10^15 codes
@@ -147,3 +148,18 @@ def offer_view(
             policy.coupon_valid_for, policy.coupon_min_purchase, made.created_at, currency
         ),
     }
+
+
+def shown_coupon(kind: Kind, context: Mapping[str, Any]) -> str | None:
+    """The coupon code a message gives the customer, if any: a delay notice's offer (unless it
+    offers "wait", whose acknowledgement brings the code), the acknowledgement of "wait", a cart
+    reminder's or a win-back's incentive."""
+    offer = context.get("offer") or {}
+    incentive = context.get("incentive") or {}
+    if kind is Kind.CHOICE_ACK:
+        chose_wait = (context.get("choice") or {}).get("name") == "wait"
+        return offer.get("coupon_code") if chose_wait else None
+    if "wait" in (context.get("choices") or []):
+        return None
+    code = offer.get("coupon_code") or incentive.get("coupon_code")
+    return str(code) if code else None

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from notifier.decide.prices import Category, Prices, default_category
 from notifier.errors import NotifierError
 from notifier.vocabulary import Kind
 
@@ -297,6 +298,13 @@ class ShopWebhooks(Section):
     max_backoff: Duration = timedelta(hours=1)
 
 
+class Report(Section):
+    """What the report credits to a message: an order placed within `attribution_window` of a
+    cart reminder (that cart, or that customer) or of a win-back (that customer)."""
+
+    attribution_window: PositiveDuration = timedelta(days=7)
+
+
 class RetryPolicy(Section):
     """Transient failures: exponential backoff with jitter, honouring Retry-After, bounded."""
 
@@ -318,6 +326,11 @@ class Policy(Section):
     # Kinds that also go by email (a written record) when the chat message went elsewhere.
     email_copy: list[Kind] = []
     whatsapp_templates: dict[Kind, WhatsAppTemplate] = {}
+    # Each kind's WhatsApp template category, for its price (default: marketing for the kinds
+    # that need marketing consent, utility for the others).
+    whatsapp_categories: dict[Kind, Category] = {}
+    prices: Prices = Prices()
+    report: Report = Report()
     retry: RetryPolicy = RetryPolicy()
     schedule: Schedule = Schedule()
     late_orders: LateOrders = LateOrders()
@@ -353,6 +366,10 @@ class Policy(Section):
     def channels_for(self, kind: str) -> list[ChannelName]:
         """The default channel order for a kind when the customer states none."""
         return self.channels_by_kind.get(Kind(kind), self.channel_order)
+
+    def category_of(self, kind: Kind) -> Category:
+        """The kind's WhatsApp template category (what Meta bills it as)."""
+        return self.whatsapp_categories.get(kind, default_category(kind))
 
 
 def load_policy(path: Path | None) -> Policy:

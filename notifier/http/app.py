@@ -29,6 +29,7 @@ from notifier.http.openapi import install as install_openapi
 from notifier.http.ops import ops_router
 from notifier.http.ops_session import sign_in_from_query, sign_in_page
 from notifier.http.platforms import platform_router
+from notifier.http.report import report_router
 from notifier.http.twilio import twilio_router
 from notifier.http.unsubscribe import unsubscribe_router
 from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate, validate_decoded
@@ -142,6 +143,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.middleware("http")(sign_in_from_query(current))
     app.add_exception_handler(StarletteHTTPException, sign_in_page)
     app.include_router(handoffs_router(current))
+    app.include_router(report_router(current))
     app.include_router(unsubscribe_router(current))
     app.include_router(choices_router(current))
 

@@ -36,6 +36,7 @@ from notifier.logs import log_context, set_log_ids
 from notifier.messages.compose import compose
 from notifier.pipeline import holds, jobs
 from notifier.pipeline.claims import ClaimLost, start_provider_call, warn_claim_lost
+from notifier.pipeline.costs import cost_values, count_cost
 from notifier.pipeline.jobs import Job
 from notifier.pipeline.parts import Parts
 from notifier.pipeline.ratelimit import NoSlotSoon
@@ -192,6 +193,8 @@ def count_outcome(job: Job, outcome: Outcome) -> None:
     """The messages counter, by kind, channel and how the attempt ended."""
     channel = str(outcome.values.get("channel") or "none")
     metrics.MESSAGES.labels(job.draft.kind, channel, outcome.status).inc()
+    if outcome.status is NotificationStatus.SENT:
+        count_cost(outcome.values)
 
 
 def _record(runtime: Parts, notification_id: int, job: Job, outcome: Outcome) -> bool:
@@ -315,7 +318,10 @@ def _send(
         values = _route_values(runtime, route, history, error=f"outcome unknown: {exc}")
         return Outcome(NotificationStatus.SENDING, {**values, "body": message.body})
     history.append(_entry(runtime, route, "sent", provider_id=receipt.provider_message_id))
-    return _sent(runtime, job, route, message.subject, message.body, receipt, history, opted_out)
+    values = cost_values(runtime.policy, job.draft, route, message.body, message.content_sid)
+    return _sent(
+        runtime, job, route, message.subject, message.body, receipt, history, opted_out, values
+    )
 
 
 def _wait_for_a_slot(runtime: Parts, channel: Channel) -> None:
@@ -395,6 +401,7 @@ def _sent(
     receipt: Receipt,
     history: list[dict[str, Any]],
     opted_out: list[str],
+    cost: dict[str, Any],
 ) -> Outcome:
     log.info(
         "sent %s %s to %s via %s",
@@ -409,5 +416,6 @@ def _sent(
         body=body,
         provider_message_id=receipt.provider_message_id,
         sent_at=runtime.clock(),
+        **cost,
     )
     return Outcome(NotificationStatus.SENT, values, opted_out=opted_out)

@@ -31,6 +31,7 @@ from notifier.store.db import session_scope
 from notifier.store.handoffs import open_for_vip
 from notifier.store.models import Customer, Notification, Order
 from notifier.store.notifications import insert_planned
+from notifier.store.sales import record_sales
 from notifier.vocabulary import EventStatus, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -110,11 +111,12 @@ def _apply_rows(
     due_now: list[int] = []
     outcomes: dict[EventStatus, list[int]] = {}
     order = held.order if held else None
-    for row in rows:
-        event = parse_stored_event(row.payload)
+    parsed = [parse_stored_event(row.payload) for row in rows]
+    for row, event in zip(rows, parsed, strict=True):
         planned, status = apply_parsed(session, event, order, now, policy, defaults, claims)
         due_now += planned
         outcomes.setdefault(status, []).append(row.id)
+    record_sales(session, parsed)
     if held is not None:
         orders.save_order(session, held)
     for status, row_ids in outcomes.items():

@@ -24,6 +24,7 @@ from notifier.pipeline.process import Planned, apply_parsed, first_customer_colu
 from notifier.store import events, held
 from notifier.store.db import session_scope
 from notifier.store.orders import HeldOrder, save_orders
+from notifier.store.sales import record_sales
 from notifier.vocabulary import EventStatus
 
 
@@ -66,6 +67,7 @@ def _process_batch(
         held.hold_carts(session, _first_cart_times(parsed))
         later = ClaimedLater(session, claims) if claims is not None else None
         due_now = _apply_all(session, runtime, parsed, orders, claims)
+        record_sales(session, [event for _, event in parsed])
         if later is not None:
             later.close()
         save_orders(session, orders.values())

@@ -1,0 +1,40 @@
+"""`GET /report`: what the messages cost and earned for a period (CONTRACT §6). It tells how
+customers answered and what they bought: it needs NOTIFIER_OPS_TOKEN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from notifier.http.auth import UNAUTHORIZED, require_ops
+from notifier.http.openapi import problems
+from notifier.store.db import session_scope
+from notifier.store.report import build_report, default_period
+from notifier.workers.runtime import Runtime
+
+
+def report_router(current: Callable[[], Runtime]) -> APIRouter:
+    """The /report endpoint, bound to the runtime getter of the app."""
+    router = APIRouter(tags=["report"], responses=UNAUTHORIZED)
+
+    @router.get("/report", responses=problems(422))
+    def report(
+        request: Request, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, Any]:
+        """Per kind and channel: sent, delivered, failed, skipped and estimated cost (USD);
+        carts recovered, coupons redeemed, win-backs converted, reviews, delay choices, CSAT
+        and handoff times. `since` and `until` are ISO times with an offset (default: the
+        last 7 days)."""
+        runtime = require_ops(current(), request)
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and moment.tzinfo is None:
+                problem = {"field": name, "reason": "needs a UTC offset, e.g. 2026-11-20T15:00Z"}
+                raise HTTPException(422, detail=[problem])
+        period = default_period(runtime.clock(), since, until)
+        with session_scope(runtime.db_url) as session:
+            return build_report(session, runtime.policy, period)
+
+    return router
