@@ -13,19 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import scratch_database
+
 from notifier.decide.policy import Policy
-from notifier.store import migrate, report_care, report_messages, report_value
+from notifier.store import report_care, report_messages, report_value
 from notifier.store.db import get_engine, session_scope
 from notifier.store.period import Period
 from notifier.store.report import build_report
@@ -44,7 +44,8 @@ INSERT INTO notifications (dedup_key, kind, order_id, customer_id, cart_id, even
     segments, country, cost_usd, coupon_code)
 SELECT 'bench:' || n, (CAST(:kinds AS text[]))[1 + n % 10], 'ord-' || (n / 3), 'cus-' || (n / 7),
        CASE WHEN n % 10 IN (5, 6) THEN 'cart-' || (n / 7) END, 'bench',
-       (CAST(:statuses AS text[]))[1 + n % 6], at, CASE WHEN n % 6 < 4 THEN at END, '{}'::json, 1, '[]'::json,
+       (CAST(:statuses AS text[]))[1 + n % 6], at, CASE WHEN n % 6 < 4 THEN at END,
+       '{}'::json, 1, '[]'::json,
        at, at, (CAST(:channels AS text[]))[1 + n % 3], (CAST(:channels AS text[]))[1 + n % 3],
        CASE WHEN n % 3 = 1 THEN 1 + n % 2 END, (ARRAY['MX', 'BR', 'CO', 'US'])[1 + n % 4],
        CASE WHEN n % 6 < 4 THEN 0.005 + (n % 3 = 1)::int * 0.05 END,
@@ -136,19 +137,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
-    name = f"notifier_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(args.url) as url:
         fill(url, args.messages)
         measure(url, args.messages)
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

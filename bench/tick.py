@@ -15,18 +15,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import scratch_database
+
 from notifier.config import Settings
-from notifier.store import migrate
 from notifier.store.db import get_engine
 from notifier.workers.runtime import build_runtime
 from notifier.workers.scheduler import tick
@@ -128,20 +128,10 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
-    name = f"notifier_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(args.url) as url:
         fill(url, args.rows)
         for share in args.shares or (0.0001, 0.01):
             one_tick(url, args.rows, share)
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -248,10 +248,7 @@ def test_a_score_of_5_opens_no_handoff(
 def test_closing_a_handoff_asks_a_day_later_and_a_no_reopens_it_with_priority(
     runtime: Runtime, client: TestClient, fake_twilio: FakeTwilio, clock: Clock
 ) -> None:
-    publish(runtime, "order_placed", ["sms"])
-    post_inbound(client, fake_twilio, inbound_form(PHONE, "¿Dónde está mi pedido?"))
-    [opened] = handoffs.records(runtime.db_url)
-    handoffs.close(runtime, opened["id"])
+    opened = closed_handoff(runtime, client, fake_twilio)
     clock.now += timedelta(hours=23)
     tick(runtime)
     assert [f["status"] for f in followups(runtime)] == ["scheduled"]
@@ -268,10 +265,7 @@ def test_closing_a_handoff_asks_a_day_later_and_a_no_reopens_it_with_priority(
 def test_a_no_answers_the_follow_up_even_when_a_delay_notice_went_out_with_it(
     runtime: Runtime, client: TestClient, fake_twilio: FakeTwilio, clock: Clock
 ) -> None:
-    publish(runtime, "order_placed", ["sms"])
-    post_inbound(client, fake_twilio, inbound_form(PHONE, "¿Dónde está mi pedido?"))
-    [opened] = handoffs.records(runtime.db_url)
-    handoffs.close(runtime, opened["id"])
+    opened = closed_handoff(runtime, client, fake_twilio)
     clock.now += timedelta(hours=24, minutes=1)
     tick(runtime)  # the follow-up and the notice that the order is late, in one tick
     assert [m["status"] for m in messages(runtime, "delay_notice")] == ["sent"]
@@ -279,6 +273,15 @@ def test_a_no_answers_the_follow_up_even_when_a_delay_notice_went_out_with_it(
     post_inbound(client, fake_twilio, inbound_form(PHONE, "No"))
     [reopened] = handoffs.records(runtime.db_url)
     assert reopened["id"] == opened["id"] and reopened["priority"]
+
+
+def closed_handoff(runtime: Runtime, client: TestClient, twilio: FakeTwilio) -> dict[str, Any]:
+    """A customer with an order writes in; a person answers and closes the conversation."""
+    publish(runtime, "order_placed", ["sms"])
+    post_inbound(client, twilio, inbound_form(PHONE, "¿Dónde está mi pedido?"))
+    [opened] = handoffs.records(runtime.db_url)
+    handoffs.close(runtime, opened["id"])
+    return opened
 
 
 def followups(runtime: Runtime) -> list[dict[str, Any]]:
