@@ -33,11 +33,14 @@ def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
     output = demo_output()
     ana = section(output, "Ana Pérez")
     assert sent_in(ana) == [
-        "order_confirmed", "order_shipped", "delay_notice", "in_transit_update",
-        "in_transit_update", "out_for_delivery", "order_delivered", "review_request",
+        "order_confirmed", "order_shipped", "delay_notice", "choice_ack", "in_transit_update",
+        "in_transit_update", "out_for_delivery", "order_delivered", "choice_ack",
+        "handoff_followup", "order_confirmed", "review_request",
     ]  # fmt: skip
-    # the notice offers waiting with a discount; its code comes when the customer chooses it
-    assert "whatsapp (on the console)" in ana and "descuento" in ana and "PERDON-" not in ana
+    # the notice offers waiting with a discount; its code comes when she chooses it
+    notice = ana[ana.index("--- delay_notice") : ana.index("--- choice_ack")]
+    assert "whatsapp (on the console)" in ana and "descuento" in notice
+    assert "PERDON-" not in notice and "tu cupón *PERDON-" in ana
     joao = section(output, "João Silva")
     assert sent_in(joao) == ["order_confirmed", "order_canceled", "refund_issued",
                              "cart_reminder_1", "cart_reminder_2", "payment_pending",
@@ -52,6 +55,13 @@ def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
                               "order_delivered", "return_received"]  # fmt: skip
     assert "review_request · - · canceled" in emily  # she asked for a return
     assert "Subject: " in emily and "Talavera mug, blue" in emily
+
+
+def test_demo_ends_with_the_week_s_report() -> None:
+    report = demo_output().split("\nReport ", 1)[1]
+    assert "carts: 1 reminded, 1 recovered, revenue 189.90 BRL" in report
+    assert "coupons: 1 issued, 1 redeemed" in report
+    assert "CSAT: 1 scores, average 2.0" in report
 
 
 def test_demo_duplicate_and_stale_events_send_nothing() -> None:
