@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from notifier.http.auth import UNAUTHORIZED, require_ops
 from notifier.http.openapi import problems
 from notifier.store.db import session_scope
-from notifier.store.report import build_report, default_period
+from notifier.store.report import PeriodError, build_report, default_period
 from notifier.workers.runtime import Runtime
 
 
@@ -33,7 +33,10 @@ def report_router(current: Callable[[], Runtime]) -> APIRouter:
             if moment is not None and moment.tzinfo is None:
                 problem = {"field": name, "reason": "needs a UTC offset, e.g. 2026-11-20T15:00Z"}
                 raise HTTPException(422, detail=[problem])
-        period = default_period(runtime.clock(), since, until)
+        try:
+            period = default_period(runtime.clock(), since, until)
+        except PeriodError as exc:
+            raise HTTPException(422, detail=[{"field": "since", "reason": str(exc)}]) from None
         with session_scope(runtime.db_url) as session:
             return build_report(session, runtime.policy, period)
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifier.decide.policy import Policy
+from notifier.errors import NotifierError
 from notifier.store import report_care, report_messages, report_value
 from notifier.store.period import Period
 from notifier.store.report_messages import money
@@ -18,10 +19,18 @@ from notifier.store.report_messages import money
 DEFAULT_DAYS = 7
 
 
+class PeriodError(NotifierError):
+    """A report period that ends before it starts."""
+
+
 def default_period(now: datetime, since: datetime | None, until: datetime | None) -> Period:
     """The period asked for; the last seven days up to now by default."""
     end = until or now
-    return Period(since or end - timedelta(days=DEFAULT_DAYS), end)
+    start = since or end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise PeriodError(f"the period starts ({start.isoformat()}) at or after its end "
+                          f"({end.isoformat()})")  # fmt: skip
+    return Period(start, end)
 
 
 def build_report(session: Session, policy: Policy, period: Period) -> dict[str, Any]:

@@ -106,6 +106,9 @@ def test_get_report_needs_the_ops_token_and_gives_the_same_figures(week: Runtime
     naive = client.get("/report", params={"since": "2026-11-10T14:00:00"},
                        headers={"Authorization": f"Bearer {OPS}"})  # fmt: skip
     assert naive.status_code == 422 and "since" in naive.text
+    backwards = client.get("/report", params={"since": WEEK["until"], "until": WEEK["since"]},
+                           headers={"Authorization": f"Bearer {OPS}"})  # fmt: skip
+    assert backwards.status_code == 422 and "after its end" in backwards.text
 
 
 def test_the_text_report_names_each_figure(week: Runtime) -> None:
