@@ -1,6 +1,6 @@
 """The ops page (`/ops`): templates by kind, channel and locale, a live preview against an editable
 sample event (with SMS segments and encoding), safe edits, an order's timeline, and the
-conversations handed to a person (shown and closed).
+conversations handed to a person (shown and closed); the dashboard's charts (http/dashboard).
 
 Plain server-rendered HTML and a few lines of script; no build step. Access needs
 NOTIFIER_OPS_TOKEN: typed once into the sign-in form (or given once as `?token=`, which is taken
@@ -23,6 +23,7 @@ from notifier.care import handoffs
 from notifier.contract.events import parse_event
 from notifier.errors import InvalidEvent, TemplateError
 from notifier.http import auth
+from notifier.http.dashboard import dashboard_router
 from notifier.http.ops_session import page, session_router
 from notifier.messages import edit
 from notifier.messages.check import shipped_locales
@@ -78,6 +79,7 @@ def ops_router(current: Callable[[], Runtime]) -> APIRouter:
     """The /ops pages, bound to the runtime getter of the app."""
     router = APIRouter(prefix="/ops", include_in_schema=False)
     router.include_router(session_router(current))
+    router.include_router(dashboard_router(current))
 
     def runtime_for(request: Request) -> Runtime:
         return auth.require_ops(current(), request)

@@ -29,15 +29,21 @@ def report_router(current: Callable[[], Runtime]) -> APIRouter:
         and handoff times. `since` and `until` are ISO times with an offset (default: the
         last 7 days)."""
         runtime = require_ops(current(), request)
-        for name, moment in (("since", since), ("until", until)):
-            if moment is not None and moment.tzinfo is None:
-                problem = {"field": name, "reason": "needs a UTC offset, e.g. 2026-11-20T15:00Z"}
-                raise HTTPException(422, detail=[problem])
-        try:
-            period = default_period(runtime.clock(), since, until)
-        except PeriodError as exc:
-            raise HTTPException(422, detail=[{"field": "since", "reason": str(exc)}]) from None
-        with session_scope(runtime.db_url) as session:
-            return build_report(session, runtime.policy, period)
+        return report_for(runtime, since, until)
 
     return router
+
+
+def report_for(runtime: Runtime, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """The report document for the period asked (default: the last 7 days ending now); a time
+    without its UTC offset, or a period that ends before it starts, is a 422."""
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            problem = {"field": name, "reason": "needs a UTC offset, e.g. 2026-11-20T15:00Z"}
+            raise HTTPException(422, detail=[problem])
+    try:
+        period = default_period(runtime.clock(), since, until)
+    except PeriodError as exc:
+        raise HTTPException(422, detail=[{"field": "since", "reason": str(exc)}]) from None
+    with session_scope(runtime.db_url) as session:
+        return build_report(session, runtime.policy, period)
