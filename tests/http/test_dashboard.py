@@ -52,10 +52,14 @@ def test_the_dashboard_embeds_the_report_and_loads_only_local_scripts(client: Te
     assert 'href="/ops/dashboard"' in answer.text  # in the navigation
 
 
-def test_a_time_without_its_offset_is_refused(client: TestClient) -> None:
+def test_a_time_without_its_offset_or_a_backward_period_is_refused(client: TestClient) -> None:
     naive = client.get("/ops/dashboard", params={"since": "2026-11-10T14:00:00"},
                        headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
     assert naive.status_code == 422 and "since" in naive.text
+    backwards = {"since": WEEK["until"], "until": WEEK["since"]}
+    reversed_ = client.get("/ops/dashboard", params=backwards,
+                           headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert reversed_.status_code == 422
 
 
 def test_the_vendored_chart_js_is_served_to_anyone(client: TestClient) -> None:
