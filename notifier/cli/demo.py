@@ -27,7 +27,7 @@ from notifier.intake.ingest import publish
 from notifier.store.db import session_scope
 from notifier.store.models import Compensation
 from notifier.store.period import Period
-from notifier.store.report import build_report
+from notifier.store.report import report_over
 from notifier.store.timeline import message_records
 from notifier.workers.runtime import Runtime, build_runtime
 from notifier.workers.scheduler import tick
@@ -269,9 +269,7 @@ def _coupon_of(runtime: Runtime, order_id: str) -> str:
 
 def _print_report(out: TextIO, runtime: Runtime) -> None:
     """What the week cost and earned (`notifier report` over the demo's database)."""
-    period = Period(START, END)
-    with session_scope(runtime.db_url) as session:
-        document = build_report(session, runtime.policy, period)
+    document = report_over(runtime.db_url, runtime.policy, Period(START, END))
     out.write("\n".join(text_lines(document)) + "\n")
 
 

@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from notifier.store.db import session_scope
-from notifier.store.report import build_report, default_period
+from notifier.store.report import default_period, report_over
 from notifier.workers.runtime import get_runtime
 
 
@@ -15,8 +14,7 @@ def report(args: argparse.Namespace) -> int:
     """Print the report for the period, as text or as its JSON document."""
     runtime = get_runtime()  # migrates the embedded database on first use
     period = default_period(runtime.clock(), args.since, args.until)
-    with session_scope(runtime.db_url) as session:
-        document = build_report(session, runtime.policy, period)
+    document = report_over(runtime.db_url, runtime.policy, period)
     if args.json:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:

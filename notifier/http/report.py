@@ -11,8 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from notifier.http.auth import UNAUTHORIZED, require_ops
 from notifier.http.openapi import problems
-from notifier.store.db import session_scope
-from notifier.store.report import PeriodError, build_report, default_period
+from notifier.store.report import PeriodError, default_period, report_over
 from notifier.workers.runtime import Runtime
 
 
@@ -45,5 +44,4 @@ def report_for(runtime: Runtime, since: datetime | None, until: datetime | None)
         period = default_period(runtime.clock(), since, until)
     except PeriodError as exc:
         raise HTTPException(422, detail=[{"field": "since", "reason": str(exc)}]) from None
-    with session_scope(runtime.db_url) as session:
-        return build_report(session, runtime.policy, period)
+    return report_over(runtime.db_url, runtime.policy, period)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from notifier.decide.policy import Policy
 from notifier.errors import NotifierError
 from notifier.store import report_care, report_messages, report_value
+from notifier.store.db import session_scope
 from notifier.store.period import Period
 from notifier.store.report_messages import money
 
@@ -31,6 +32,12 @@ def default_period(now: datetime, since: datetime | None, until: datetime | None
         raise PeriodError(f"the period starts ({start.isoformat()}) at or after its end "
                           f"({end.isoformat()})")  # fmt: skip
     return Period(start, end)
+
+
+def report_over(db_url: str, policy: Policy, period: Period) -> dict[str, Any]:
+    """The report for the period, read in one transaction of its own."""
+    with session_scope(db_url) as session:
+        return build_report(session, policy, period)
 
 
 def build_report(session: Session, policy: Policy, period: Period) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def by_kind_and_channel(session: Session, period: Period) -> list[dict[str, Any]
             _count_if(N.status == NotificationStatus.CANCELED),
             func.sum(N.segments),
             func.sum(N.cost_usd),
-            _count_if(and_reached_unpriced()),
+            _count_if(N.status.in_(REACHED) & N.cost_usd.is_(None)),
         )
         .where(period.holds(WHEN))
         .group_by(N.kind, CHANNEL)
@@ -52,10 +52,6 @@ def by_kind_and_channel(session: Session, period: Period) -> list[dict[str, Any]
         row |= {name: int(value or 0) for name, value in zip(names, counts, strict=True)}
         rows.append(row | {"cost_usd": money(cost), "unpriced": int(unpriced or 0)})
     return rows
-
-
-def and_reached_unpriced() -> Any:
-    return N.status.in_(REACHED) & N.cost_usd.is_(None)
 
 
 def cost_by_country(session: Session, period: Period) -> list[dict[str, Any]]:
