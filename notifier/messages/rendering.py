@@ -159,7 +159,11 @@ class Renderer:
         self._env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(templates_dir), encoding="utf-8"),
             undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+            # a string from the policy or the editor is text (a WhatsApp variable, an SMS reply):
+            # escaping it would show "&amp;"; only .html files (and html=True) are escaped
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            ),
             trim_blocks=True,
             lstrip_blocks=True,
             cache_size=2000,

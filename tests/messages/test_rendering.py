@@ -159,3 +159,14 @@ def test_a_wrong_policy_key_fails_naming_it(tmp_path: Path) -> None:
     path.write_text("[retry]\nmax_atempts = 3\n")
     with pytest.raises(PolicyError, match=r"retry\.max_atempts"):
         load_policy(path)
+
+
+def test_a_whatsapp_template_variable_is_plain_text_not_html() -> None:
+    """A variable carries a URL's `&` and a shop's "Pérez & Hijos" as they are: WhatsApp shows
+    text, so `&amp;` would reach the customer (string templates were autoescaped)."""
+    renderer = Renderer(TEMPLATES, "es")
+    shown = {"locale": "es", "url": "https://t.example/track?id=1&lang=es", "name": "Pérez & Hijos"}
+    assert renderer.render_expression("{{ url }}", shown) == "https://t.example/track?id=1&lang=es"
+    assert renderer.render_expression("{{ name }} <3", shown) == "Pérez & Hijos <3"
+    assert renderer.render_source("{{ name }}", shown) == "Pérez & Hijos"
+    assert renderer.render_source("{{ name }}", shown, html=True) == "Pérez &amp; Hijos"
