@@ -43,7 +43,7 @@ REDIS_URL = os.environ.get("NOTIFIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = ("notifications", "events", "orders", "customers", "platform_notifications",
           "platform_order_states", "support_forwards", "handoffs", "job_runs", "carts",
-          "shop_webhooks", "purchases", "order_codes")  # fmt: skip
+          "shop_webhooks", "purchases", "order_codes", "link_clicks", "short_links")  # fmt: skip
 
 
 class Clock:

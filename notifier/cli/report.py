@@ -26,17 +26,20 @@ def text_lines(document: dict[str, Any]) -> list[str]:
     """The report as a reader scans it: the messages table, then the value figures."""
     lines = [f"Report {document['since']} to {document['until']} (costs in USD, estimated)", ""]
     lines.append(f"{'kind':<18} {'channel':<9} {'sent':>6} {'deliv.':>6} {'failed':>6} "
-                 f"{'skipped':>7} {'segments':>8} {'cost':>10}")  # fmt: skip
+                 f"{'skipped':>7} {'segments':>8} {'cost':>10} {'clicks':>6}")  # fmt: skip
     for row in document["messages"]:
         lines.append(f"{row['kind']:<18} {row['channel'] or '-':<9} {row['sent']:>6} "
                      f"{row['delivered']:>6} {row['failed']:>6} {row['skipped']:>7} "
-                     f"{row['segments']:>8} {float(row['cost_usd']):>10.4f}")  # fmt: skip
+                     f"{row['segments']:>8} {float(row['cost_usd']):>10.4f} "
+                     f"{row['clicks']:>6}")  # fmt: skip
     cost = document["cost"]
     by_channel = ", ".join(f"{c} {float(v):.4f}" for c, v in cost["by_channel"].items())
     lines += [
         "",
         f"cost: {float(cost['total_usd']):.4f} ({by_channel}); unpriced {cost['unpriced']}",
     ]
+    links = document["links"]
+    lines.append(f"links: {links['clicks']} clicks on {links['messages_clicked']} messages")
     carts, winback = document["carts"], document["winback"]
     lines.append(f"carts: {carts['reminded']} reminded, {carts['recovered']} recovered, "
                  f"revenue {_money(carts['revenue'])}")  # fmt: skip

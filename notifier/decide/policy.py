@@ -323,6 +323,9 @@ class Policy(Section):
     # their GSM-7 forms; "accents" also drops the accents GSM-7 lacks (á → a, é and ñ stay);
     # "off" sends the SMS as the template wrote it.
     sms_transliterate: SmsTransliteration = "lookalikes"
+    # With NOTIFIER_PUBLIC_URL set: the links of an SMS or a WhatsApp message go out as
+    # {public_url}/r/{code} (fewer segments, and each click counted against its message).
+    short_links: bool = False
     # Kinds that also go by email (a written record) when the chat message went elsewhere.
     email_copy: list[Kind] = []
     whatsapp_templates: dict[Kind, WhatsAppTemplate] = {}

@@ -30,6 +30,7 @@ from notifier.http.ops import ops_router
 from notifier.http.ops_session import sign_in_from_query, sign_in_page
 from notifier.http.platforms import platform_router
 from notifier.http.report import report_router
+from notifier.http.short_links import short_links_router
 from notifier.http.twilio import twilio_router
 from notifier.http.unsubscribe import unsubscribe_router
 from notifier.intake.ingest import ValidEvent, store_and_enqueue, validate, validate_decoded
@@ -146,6 +147,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(report_router(current))
     app.include_router(unsubscribe_router(current))
     app.include_router(choices_router(current))
+    app.include_router(short_links_router(current))
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS)
     def prometheus() -> PlainTextResponse:

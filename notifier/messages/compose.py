@@ -14,7 +14,7 @@ the segments of a GSM-7 text; WhatsApp and email carry the text as written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from adapters.channels.base import OutboundMessage
@@ -22,6 +22,7 @@ from notifier.decide.policy import Policy, WhatsAppTemplate
 from notifier.decide.routing import Route
 from notifier.errors import TemplateError
 from notifier.messages.rendering import Rendered, Renderer, locale_chain
+from notifier.messages.short_urls import SHORTENED_CHANNELS, shortened
 from notifier.messages.transliteration import transliterate
 from notifier.messages.views import template_view
 from notifier.vocabulary import Channel, Kind
@@ -52,18 +53,28 @@ class Draft:
     whatsapp_window_open: bool
     unsubscribe_url: str | None = None
     choices: tuple[OfferedChoice, ...] = ()
+    # Each link's short one ({public_url}/r/{code}), for an SMS or a WhatsApp message.
+    short_urls: Mapping[str, str] = field(default_factory=dict)
 
 
 def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> OutboundMessage:
     """The message for this route, rendered with the policy's approved WhatsApp templates
     where only those may go and its SMS transliteration; raises TemplateError when it cannot
     be."""
-    view = template_view(draft.context, draft.kind, draft.locale, draft.timezone)
+    context, choices = draft.context, draft.choices
+    if draft.short_urls and route.template_channel in SHORTENED_CHANNELS:
+        context = shortened(context, draft.short_urls)
+        choices = tuple(
+            replace(choice, url=draft.short_urls.get(choice.url, choice.url)) if choice.url
+            else choice
+            for choice in choices
+        )  # fmt: skip
+    view = template_view(context, draft.kind, draft.locale, draft.timezone)
     if route.template_channel is Channel.EMAIL and draft.unsubscribe_url:
         view["unsubscribe_url"] = draft.unsubscribe_url
-    if draft.choices:
-        view["choices"] = [asdict(choice) for choice in draft.choices]
-        view["buttons"] = {choice.name: choice.button_id for choice in draft.choices}
+    if choices:
+        view["choices"] = [asdict(choice) for choice in choices]
+        view["buttons"] = {choice.name: choice.button_id for choice in choices}
     rendered = renderer.render(draft.kind, route.template_channel, view)
     content_sid, variables = None, None
     if route.channel is Channel.WHATSAPP and _needs_template(policy, draft):

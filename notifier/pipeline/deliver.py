@@ -158,6 +158,9 @@ def send_claimed(runtime: Parts, claimed: Claimed) -> NotificationStatus | None:
     ids = {"event_id": notification.event_id, "order_id": notification.order_id}
     with log_context(message_id=notification.id, **ids):
         job = jobs.job_for(runtime, notification, claimed.customer, runtime.clock())
+        if jobs.shortens_links(runtime):
+            with session_scope(runtime.db_url) as session:
+                job = jobs.with_short_links(session, runtime, job)
         return _send_and_record(runtime, notification.id, job)
 
 
@@ -246,6 +249,7 @@ def _claim(runtime: Parts, notification_id: int, first_of_order: bool) -> Job | 
         if notification.kind in jobs.REFRESHED_KINDS:
             notification.context = jobs.refreshed(session, notification)
         job = jobs.job_for(runtime, notification, customer, now, session)
+        job = jobs.with_short_links(session, runtime, job)
         return jobs.with_unsubscribe(session, runtime, notification, job)
 
 

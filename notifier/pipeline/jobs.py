@@ -20,8 +20,9 @@ from notifier.decide.followups import CART_KINDS
 from notifier.decide.policy import QuietHours
 from notifier.decide.routing import Contact
 from notifier.messages.compose import Draft, OfferedChoice
+from notifier.messages.short_urls import links_in
 from notifier.pipeline.parts import Parts
-from notifier.store import choice_tokens, notifications, unsubscribes
+from notifier.store import choice_tokens, notifications, short_links, unsubscribes
 from notifier.store.models import Customer, Notification, Order
 from notifier.vocabulary import Channel, Kind, NotificationStatus
 
@@ -52,6 +53,26 @@ def with_unsubscribe(session: Session, runtime: Parts, notification: Notificatio
     )
     url = f"{base.rstrip('/')}/unsubscribe/{token}"
     return replace(job, draft=replace(job.draft, unsubscribe_url=url))
+
+
+def shortens_links(runtime: Parts) -> bool:
+    """True when the messages' links go out short: the policy says so and we have a public URL."""
+    return runtime.policy.short_links and bool(runtime.settings.public_url)
+
+
+def with_short_links(session: Session, runtime: Parts, job: Job) -> Job:
+    """The job with the short link of each link its message carries (made once per message
+    and link: a retry sends the same ones)."""
+    if not shortens_links(runtime):
+        return job
+    draft = job.draft
+    links = links_in(draft.context, (choice.url for choice in draft.choices))
+    if not links:
+        return job
+    codes = short_links.codes_for(session, draft.notification_id, links, runtime.clock())
+    base = (runtime.settings.public_url or "").rstrip("/")
+    short = {url: f"{base}/r/{code}" for url, code in codes.items()}
+    return replace(job, draft=replace(draft, short_urls=short))
 
 
 def paced(

@@ -64,6 +64,7 @@ def _send_part(runtime: Parts, claimed: list[Claimed]) -> list[Retry]:
     planned = [(c.notification, jobs.job_for(runtime, c.notification, c.customer, now))
                for c in claimed]  # fmt: skip
     with session_scope(runtime.db_url) as session:
+        planned = [(n, jobs.with_short_links(session, runtime, job)) for n, job in planned]
         started = start_provider_calls(session, [(n.id, job.claim) for n, job in planned], now)
     ready = []
     for notification, job in planned:

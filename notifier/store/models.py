@@ -382,3 +382,26 @@ class OrderCode(Base):
     customer_id: Mapped[str | None] = mapped_column(String(200))
     code: Mapped[str] = mapped_column(String(64), index=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShortLink(Base):
+    """A link of an SMS or a WhatsApp message as it went out, `{public_url}/r/{code}`: a random
+    code per message and target, so a click is counted against the message that carried it."""
+
+    __tablename__ = "short_links"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(Id, ForeignKey("notifications.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkClick(Base):
+    """A customer's click on a short link (a link preview's fetch is not one)."""
+
+    __tablename__ = "link_clicks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), ForeignKey("short_links.code"))
+    notification_id: Mapped[int] = mapped_column(Id, ForeignKey("notifications.id"), index=True)
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

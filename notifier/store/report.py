@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from notifier.decide.policy import Policy
 from notifier.errors import NotifierError
-from notifier.store import report_care, report_messages, report_value
+from notifier.store import report_care, report_links, report_messages, report_value
 from notifier.store.db import session_scope
 from notifier.store.period import Period
 from notifier.store.report_messages import money
@@ -44,6 +44,7 @@ def build_report(session: Session, policy: Policy, period: Period) -> dict[str, 
     """The report for the period."""
     window = policy.report.attribution_window
     messages = report_messages.by_kind_and_channel(session, period)
+    links = report_links.with_clicks(session, period, messages)
     return {
         "since": period.since.isoformat(),
         "until": period.until.isoformat(),
@@ -55,6 +56,7 @@ def build_report(session: Session, policy: Policy, period: Period) -> dict[str, 
         "messages": messages,
         "cost": _cost(messages, report_messages.cost_by_country(session, period)),
         "per_day": report_messages.per_day(session, period),
+        "links": links,
         "carts": report_value.carts(session, period, window),
         "coupons": report_value.coupons(session, period),
         "winback": report_value.winback(session, period, window),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from notifier.store import notifications
+from notifier.store import notifications, short_links
 from notifier.store.db import session_scope
 from notifier.store.models import Notification
 
@@ -14,8 +14,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def message_record(notification: Notification) -> dict[str, Any]:
-    """One message as CONTRACT §3 lists it (plus subject, event and canceling event)."""
+def message_record(
+    notification: Notification, clicks: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """One message as CONTRACT §3 lists it (plus subject, event, canceling event, and the
+    clicks on its short links)."""
     return {
         "id": notification.id,
         "order_id": notification.order_id,
@@ -35,6 +38,7 @@ def message_record(notification: Notification) -> dict[str, Any]:
         "attempts": notification.attempts,
         "provider_message_id": notification.provider_message_id,
         "history": notification.history or [],
+        "clicks": clicks or [],
     }
 
 
@@ -43,6 +47,6 @@ def message_records(
 ) -> list[dict[str, Any]]:
     """The messages of an order and/or a customer, in the order they were planned."""
     with session_scope(db_url) as session:
-        return [
-            message_record(n) for n in notifications.list_messages(session, order_id, customer_id)
-        ]
+        messages = notifications.list_messages(session, order_id, customer_id)
+        clicks = short_links.clicks_of(session, [n.id for n in messages])
+        return [message_record(n, clicks.get(n.id)) for n in messages]
