@@ -11,6 +11,7 @@ hour. At the end it prints every message each customer got, in order, with its c
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from notifier.care.inbound import handle_inbound
 from notifier.cli.report import text_lines
 from notifier.config import Settings
 from notifier.intake.ingest import publish
+from notifier.store import short_links
 from notifier.store.db import session_scope
 from notifier.store.models import Compensation
 from notifier.store.period import Period
@@ -143,6 +145,10 @@ def store_week() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "João fills a new cart at 20:30 in São Paulo and leaves", {
         "event_id": "demo-009", "type": "cart.updated", "occurred_at": "2026-11-10T23:30:00Z",
         "customer": {"id": CUSTOMERS["joao"]["id"]}, "cart": JOAO_CART}  # fmt: skip
+    yield (
+        "João taps the link in his cart reminder",
+        {"tap": "cart_reminder_1", "who": "joao", "occurred_at": "2026-11-12T11:50:00Z"},
+    )
     yield "João orders socks and pays by boleto, due in three days", _event(
         16, "order.placed", "2026-11-12T12:00:00Z", "joao", order=JOAO_BOLETO_ORDER,
         customer={"id": CUSTOMERS["joao"]["id"]}, payment=JOAO_BOLETO)  # fmt: skip
@@ -218,17 +224,28 @@ END = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
 TICK = timedelta(hours=1)
 
 
+DEMO_PUBLIC_URL = "https://lupita.example"
+SHORT_LINK = re.compile(re.escape(DEMO_PUBLIC_URL) + r"/r/([A-Za-z0-9_-]+)")
+
+
+def demo_settings(database_url: str, templates_dir: Path, folder: Path, **extra: Any) -> Settings:
+    """The demo shop's settings: its name, its public URL and a policy with short links on
+    (written to `folder`)."""
+    policy = folder / "notifier.toml"
+    policy.write_text("short_links = true\n", encoding="utf-8")
+    return Settings(
+        database_url=database_url, broker_url="memory://", templates_dir=templates_dir,
+        policy_file=policy, shop_name=DEMO_SHOP, public_url=DEMO_PUBLIC_URL, **extra,
+    )  # fmt: skip
+
+
 def run_demo(out: TextIO, templates_dir: Path) -> None:
     """Play the store week in a temporary SQLite database and print what each customer got."""
     with tempfile.TemporaryDirectory(prefix="notifier-demo-") as folder:
-        settings = Settings(
-            database_url=f"sqlite:///{folder}/demo.db",
-            broker_url="memory://",
-            templates_dir=templates_dir,
-            policy_file=None,
-            shop_name=DEMO_SHOP,
+        settings = demo_settings(
+            f"sqlite:///{folder}/demo.db", templates_dir, Path(folder),
             support_email="ayuda@casalupita.example",
-        )
+        )  # fmt: skip
         clock = SimulatedClock()
         runtime = build_runtime(settings, clock=clock, console=io.StringIO())
         play_week(runtime, clock, out)
@@ -250,6 +267,8 @@ def _play(runtime: Runtime, step: dict[str, Any]) -> tuple[str, str]:
     if "reply" in step:
         handle_inbound(runtime, step["reply"], step["body"], sid=f"SMdemo{step['occurred_at']}")
         return f"reply {step['body']!r}", ""
+    if "tap" in step:
+        return "link tapped", f" → {_tap(runtime, step['who'], step['tap'])}"
     if "close_handoff" in step:
         for handoff in handoffs.records(runtime.db_url, only_open=True):
             handoffs.close(runtime, handoff["id"])
@@ -259,6 +278,18 @@ def _play(runtime: Runtime, step: dict[str, Any]) -> tuple[str, str]:
         step["order"]["discount_codes"] = [_coupon_of(runtime, "ord-ana-1")]
     result = publish(runtime, step)
     return step["type"], " (duplicate: acknowledged, nothing sent)" if result.duplicate else ""
+
+
+def _tap(runtime: Runtime, who: str, kind: str) -> str:
+    """The customer opens the short link of their message of this kind, as a browser would
+    (`GET /r/{code}`): where it took them."""
+    records = message_records(runtime.db_url, customer_id=CUSTOMERS[who]["id"])
+    [body] = [r["body"] for r in records if r["kind"] == kind and r["body"]]
+    match = SHORT_LINK.search(body)
+    assert match, f"the {kind} carries a short link"
+    with session_scope(runtime.db_url) as session:
+        target = short_links.follow(session, match.group(1), runtime.clock(), counted=True)
+    return target or "(unknown link)"
 
 
 def _coupon_of(runtime: Runtime, order_id: str) -> str:

@@ -45,14 +45,8 @@ def is_preview(user_agent: str) -> bool:
 
 
 def _follow(runtime: Runtime, code: str, counted: bool) -> str | None:
-    """The link's target, the click recorded when `counted`; None for an unknown code."""
     with session_scope(runtime.db_url) as session:
-        link = short_links.find(session, code)
-        if link is None:
-            return None
-        if counted:
-            short_links.record_click(session, link, runtime.clock())
-        return link.url
+        return short_links.follow(session, code, runtime.clock(), counted)
 
 
 def _language(accept_language: str) -> str:

@@ -22,6 +22,7 @@ from notifier.decide.policy import Policy, WhatsAppTemplate
 from notifier.decide.routing import Route
 from notifier.errors import TemplateError
 from notifier.messages.rendering import Rendered, Renderer, locale_chain
+from notifier.messages.segments import count_segments
 from notifier.messages.short_urls import SHORTENED_CHANNELS, shortened
 from notifier.messages.transliteration import transliterate
 from notifier.messages.views import template_view
@@ -61,8 +62,37 @@ def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> O
     """The message for this route, rendered with the policy's approved WhatsApp templates
     where only those may go and its SMS transliteration; raises TemplateError when it cannot
     be."""
+    shorten = bool(draft.short_urls) and route.template_channel in SHORTENED_CHANNELS
+    view = _view(draft, route, shorten)
+    rendered = renderer.render(draft.kind, route.template_channel, view)
+    body = _body(rendered, route, policy)
+    if shorten and route.template_channel is Channel.SMS:
+        body = _fewest_segments(body, renderer, policy, draft, route)
+    content_sid, variables = None, None
+    if route.channel is Channel.WHATSAPP and _needs_template(policy, draft):
+        templates = policy.whatsapp_templates
+        content_sid, variables = _approved_template(renderer, templates, draft, view)
+    return OutboundMessage(
+        notification_id=draft.notification_id,
+        kind=draft.kind,
+        channel=route.template_channel,
+        to=route.recipient,
+        body=body,
+        subject=rendered.subject,
+        html=rendered.html,
+        marketing=draft.kind.is_marketing,
+        unsubscribe_url=draft.unsubscribe_url if route.template_channel is Channel.EMAIL else None,
+        content_sid=content_sid,
+        content_variables=variables,
+        locale=draft.locale,
+    )
+
+
+def _view(draft: Draft, route: Route, shorten: bool) -> dict[str, Any]:
+    """What the templates see: the facts (with their short links when `shorten`), an email's
+    unsubscribe link, the choices offered."""
     context, choices = draft.context, draft.choices
-    if draft.short_urls and route.template_channel in SHORTENED_CHANNELS:
+    if shorten:
         context = shortened(context, draft.short_urls)
         choices = tuple(
             replace(choice, url=draft.short_urls.get(choice.url, choice.url)) if choice.url
@@ -75,25 +105,19 @@ def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> O
     if choices:
         view["choices"] = [asdict(choice) for choice in choices]
         view["buttons"] = {choice.name: choice.button_id for choice in choices}
-    rendered = renderer.render(draft.kind, route.template_channel, view)
-    content_sid, variables = None, None
-    if route.channel is Channel.WHATSAPP and _needs_template(policy, draft):
-        templates = policy.whatsapp_templates
-        content_sid, variables = _approved_template(renderer, templates, draft, view)
-    return OutboundMessage(
-        notification_id=draft.notification_id,
-        kind=draft.kind,
-        channel=route.template_channel,
-        to=route.recipient,
-        body=_body(rendered, route, policy),
-        subject=rendered.subject,
-        html=rendered.html,
-        marketing=draft.kind.is_marketing,
-        unsubscribe_url=draft.unsubscribe_url if route.template_channel is Channel.EMAIL else None,
-        content_sid=content_sid,
-        content_variables=variables,
-        locale=draft.locale,
-    )
+    return view
+
+
+def _fewest_segments(
+    short: str, renderer: Renderer, policy: Policy, draft: Draft, route: Route
+) -> str:
+    """The SMS with its short links, unless its links as written take fewer segments (a shop's
+    public URL longer than its own links): a click counted is not worth a segment paid."""
+    rendered = renderer.render(draft.kind, route.template_channel, _view(draft, route, False))
+    as_written = _body(rendered, route, policy)
+    if count_segments(as_written).segments < count_segments(short).segments:
+        return as_written
+    return short
 
 
 def _needs_template(policy: Policy, draft: Draft) -> bool:

@@ -47,9 +47,15 @@ def find(session: Session, code: str) -> ShortLink | None:
     return session.get(ShortLink, code) if len(code) <= 16 else None
 
 
-def record_click(session: Session, link: ShortLink, now: datetime) -> None:
-    """A customer's click on the link, counted against its message."""
-    session.add(LinkClick(code=link.code, notification_id=link.notification_id, clicked_at=now))
+def follow(session: Session, code: str, now: datetime, counted: bool) -> str | None:
+    """The link's target, with the click counted against its message when `counted`; None
+    for an unknown code."""
+    link = find(session, code)
+    if link is None:
+        return None
+    if counted:
+        session.add(LinkClick(code=code, notification_id=link.notification_id, clicked_at=now))
+    return link.url
 
 
 def clicks_of(session: Session, notification_ids: list[int]) -> dict[int, list[dict[str, str]]]:

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from notifier.cli import demo
 from notifier.http.app import create_app
 from notifier.workers.runtime import build_runtime
-from tests.conftest import ROOT, settings_for, unavailable, wait_until
+from tests.conftest import ROOT, TEMPLATES, unavailable, wait_until
 from tests.fakes.smtp import free_port
 
 pytestmark = pytest.mark.slow
@@ -32,13 +32,14 @@ TOKEN = "dashboard-ops-token"
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = ROOT / "artifacts" / "dashboard.png"
 WEEK = {"since": "2026-11-10T14:00:00Z", "until": "2026-11-24T12:00:00Z"}
-CHARTS = ["by-channel", "by-status", "cost", "funnels", "csat", "handoffs", "handoff-minutes"]
+CHARTS = ["by-channel", "by-status", "cost", "funnels", "clicks", "csat", "handoffs",
+          "handoff-minutes"]  # fmt: skip
 
 
 @pytest.fixture
-def site(sqlite_url: str) -> Iterator[str]:
+def site(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     """The API over the demo's week, served by uvicorn on a free loopback port."""
-    settings = settings_for(sqlite_url, ops_token=SecretStr(TOKEN), shop_name=demo.DEMO_SHOP)
+    settings = demo.demo_settings(sqlite_url, TEMPLATES, tmp_path, ops_token=SecretStr(TOKEN))
     clock = demo.SimulatedClock()
     runtime = build_runtime(settings, clock=clock, console=io.StringIO())
     demo.play_week(runtime, clock, io.StringIO())
@@ -109,7 +110,9 @@ def test_the_dashboard_draws_the_demo_week_with_no_network(site: str, browser_pa
     assert chart_values(page, "csat") == [[0, 1, 0, 0, 0]]  # one score, a 2
     [reminded, recovered] = chart_values(page, "funnels")
     assert (reminded[0], recovered[0]) == (1, 1)  # João's cart
-    assert "0.587" in page.inner_text("#total-cost") and "189.90 BRL" in page.inner_text("body")
+    assert chart_values(page, "clicks") == [[1], [1]]  # his tap on the second reminder's link
+    assert "1 on 1 message" in page.inner_text("#link-clicks")
+    assert "0.5345" in page.inner_text("#total-cost") and "189.90 BRL" in page.inner_text("body")
     assert not re.search(r"""(src|href)=["']?https?:""", page.content())
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

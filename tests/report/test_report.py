@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +21,16 @@ from notifier.store.db import session_scope
 from notifier.store.period import Period
 from notifier.store.report import build_report
 from notifier.workers.runtime import Runtime, build_runtime
-from tests.conftest import settings_for
+from tests.conftest import TEMPLATES
 
 OPS = "ops-token-for-the-report"
 WEEK = {"since": "2026-11-10T14:00:00Z", "until": "2026-11-24T12:00:00Z"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def week(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+def week(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    settings = settings_for(url, ops_token=SecretStr(OPS), shop_name=demo.DEMO_SHOP)
+    settings = demo.demo_settings(url, TEMPLATES, tmp_path, ops_token=SecretStr(OPS))
     clock = demo.SimulatedClock()
     runtime = build_runtime(settings, clock=clock, console=io.StringIO())
     demo.play_week(runtime, clock, io.StringIO())
@@ -52,20 +53,22 @@ def sent_by_channel(report: dict[str, Any]) -> dict[str, int]:
 def test_the_cost_per_channel_is_the_week_counted_by_hand(week: Runtime) -> None:
     report = report_of(week)
     # João (Brazil, SMS at 0.0525 a segment): confirmation 1, cancellation 1, refund 1,
-    # cart reminders 1 + 2, boleto pending 2, its reminder 2 = 7 messages, 10 segments.
+    # cart reminders 1 + 1, boleto pending 2, its reminder 2 = 7 messages, 9 segments. The
+    # second cart reminder fits in one segment with its short link (151 characters; with its
+    # link as written, https://loja.example.com.br/carrinho/cart-joao-2, 166: two).
     # Ana (Mexico, WhatsApp session messages at Twilio's 0.005): 2 confirmations, shipped,
     # 2 in transit, the delay notice, 2 acknowledgements, out for delivery, delivered, the
     # follow-up, the review request = 12. Emily (email at 0.0004): 5.
     assert sent_by_channel(report) == {"sms": 7, "whatsapp": 12, "email": 5}
     sms_segments = sum(r["segments"] for r in report["messages"] if r["channel"] == "sms")
-    assert sms_segments == 10
+    assert sms_segments == 9
     assert report["cost"]["by_channel"] == {
-        "email": "0.002000", "sms": "0.525000", "whatsapp": "0.060000", "none": "0.000000",
+        "email": "0.002000", "sms": "0.472500", "whatsapp": "0.060000", "none": "0.000000",
     }  # fmt: skip
-    assert Decimal(report["cost"]["total_usd"]) == Decimal("0.587")
+    assert Decimal(report["cost"]["total_usd"]) == Decimal("0.5345")
     assert report["cost"]["unpriced"] == 0
     [brazil] = [c for c in report["cost"]["by_country"] if c["country"] == "BR"]
-    assert brazil["sent"] == 7 and brazil["cost_usd"] == "0.525000"
+    assert brazil["sent"] == 7 and brazil["cost_usd"] == "0.472500"
 
 
 def test_what_the_week_earned_is_counted_by_hand(week: Runtime) -> None:
@@ -116,3 +119,12 @@ def test_the_text_report_names_each_figure(week: Runtime) -> None:
     assert "carts: 1 reminded, 1 recovered, revenue 189.90 BRL" in text
     assert "coupons: 1 issued, 1 redeemed" in text
     assert "CSAT: 1 scores, average 2.0" in text
+
+
+def test_the_week_counts_joaos_one_tap_on_his_cart_reminders_link(week: Runtime) -> None:
+    report = report_of(week)
+    # João taps the short link of his second cart reminder once (11-12 11:50Z), then orders.
+    clicked = {(r["kind"], r["channel"]): r["clicks"] for r in report["messages"] if r["clicks"]}
+    assert clicked == {("cart_reminder_2", "sms"): 1}
+    assert report["links"] == {"clicks": 1, "messages_clicked": 1}
+    assert "links: 1 clicks on 1 messages" in text_lines(report)

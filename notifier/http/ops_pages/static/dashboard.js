@@ -66,6 +66,22 @@
              report.coupons.redeemed] }
   ], { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
 
+  var clicked = {};
+  report.messages.forEach(function (row) {
+    if (!row.clicks) { return; }
+    var seen = clicked[row.kind] || { clicks: 0, messages: 0 };
+    seen.clicks += row.clicks;
+    seen.messages += row.messages_clicked;
+    clicked[row.kind] = seen;
+  });
+  var clickedKinds = Object.keys(clicked).sort();
+  draw("chart-clicks", "bar", clickedKinds, [
+    { label: "clicks", backgroundColor: color(0),
+      data: clickedKinds.map(function (k) { return clicked[k].clicks; }) },
+    { label: "messages clicked", backgroundColor: color(1),
+      data: clickedKinds.map(function (k) { return clicked[k].messages; }) }
+  ], { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
+
   var scores = ["1", "2", "3", "4", "5"];
   draw("chart-csat", "bar", scores, [
     { label: "scores", backgroundColor: scores.map(function (s, i) { return color(i + 2); }),
