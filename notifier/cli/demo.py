@@ -146,8 +146,8 @@ def store_week() -> Iterator[tuple[str, dict[str, Any]]]:
         "event_id": "demo-009", "type": "cart.updated", "occurred_at": "2026-11-10T23:30:00Z",
         "customer": {"id": CUSTOMERS["joao"]["id"]}, "cart": JOAO_CART}  # fmt: skip
     yield (
-        "João taps the link in his cart reminder",
-        {"tap": "cart_reminder_1", "who": "joao", "occurred_at": "2026-11-12T11:50:00Z"},
+        "João taps the link of his second cart reminder",
+        {"tap": "cart_reminder_2", "who": "joao", "occurred_at": "2026-11-12T11:50:00Z"},
     )
     yield "João orders socks and pays by boleto, due in three days", _event(
         16, "order.placed", "2026-11-12T12:00:00Z", "joao", order=JOAO_BOLETO_ORDER,
