@@ -4,8 +4,9 @@ Three customers (es-MX, pt-BR, en-US): a full journey with a delay told before t
 (and a coupon), a canceled and refunded order, an item out of stock with an alternative, an
 abandoned cart reminded the next morning (not at night), a boleto waiting to be paid (how to pay,
 and a reminder the day before it expires), a review request a week after delivery (none after a
-return), a duplicate event and a stale one. The scheduler ticks every simulated
-hour. At the end it prints every message each customer got, in order, with its channel.
+return), a duplicate event and a stale one, Ana's answers, a tap on a short link, and a win-back
+that brings a customer back. The scheduler ticks every simulated hour. At the end it prints
+every message each customer got, in order, with its channel, and the week's report.
 """
 
 from __future__ import annotations
@@ -193,6 +194,11 @@ def answers_and_what_followed() -> Iterator[tuple[str, dict[str, Any]]]:
         17, "order.placed", "2026-11-18T17:00:00Z", "ana", customer={"id": "cus-ana"},
         order={"id": "ord-ana-2", "number": "MX-5002", "currency": "MXN", "total": "499.00",
                "discount_codes": [ANA_COUPON]})  # fmt: skip
+    yield "Emily, missed since her mugs, orders a blue one", _event(
+        19, "order.placed", "2026-11-21T15:00:00Z", "emily", customer={"id": "cus-emily"},
+        order={"id": "ord-emily-2", "number": "US-9004", "currency": "USD", "total": "42.00",
+               "items": [{"sku": "MUG-2", "name": "Talavera mug, blue", "quantity": 1,
+                          "unit_price": "42.00"}]})  # fmt: skip
     yield "Ana reviews her jacket", _event(18, "review.submitted", "2026-11-24T10:00:00Z", "ana")
 
 
@@ -225,14 +231,21 @@ TICK = timedelta(hours=1)
 
 
 DEMO_PUBLIC_URL = "https://lupita.example"
+# The demo shop sells everyday things: a customer is missed nine days after their last order
+# (the default is 60), so that the week shows a win-back and what it brought.
+DEMO_POLICY = """short_links = true
+[winback]
+after = "9d"
+url = "https://shop.example.com/new"
+"""
 SHORT_LINK = re.compile(re.escape(DEMO_PUBLIC_URL) + r"/r/([A-Za-z0-9_-]+)")
 
 
 def demo_settings(database_url: str, templates_dir: Path, folder: Path, **extra: Any) -> Settings:
-    """The demo shop's settings: its name, its public URL and a policy with short links on
-    (written to `folder`)."""
+    """The demo shop's settings: its name, its public URL and its policy (written to
+    `folder`)."""
     policy = folder / "notifier.toml"
-    policy.write_text("short_links = true\n", encoding="utf-8")
+    policy.write_text(DEMO_POLICY, encoding="utf-8")
     return Settings(
         database_url=database_url, broker_url="memory://", templates_dir=templates_dir,
         policy_file=policy, shop_name=DEMO_SHOP, public_url=DEMO_PUBLIC_URL, **extra,

@@ -44,7 +44,7 @@ def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
     joao = section(output, "João Silva")
     assert sent_in(joao) == ["order_confirmed", "order_canceled", "refund_issued",
                              "cart_reminder_1", "cart_reminder_2", "payment_pending",
-                             "payment_reminder"]  # fmt: skip
+                             "payment_reminder", "winback"]  # fmt: skip
     # the boleto expires 11-15 23:59 in São Paulo: reminded at 20:00 there the evening before,
     # not at midnight
     assert "payment_reminder · sms (on the console) · sent · 2026-11-14T23:00" in joao
@@ -52,7 +52,8 @@ def test_demo_prints_every_customer_message_in_order_with_its_channel() -> None:
     assert "cart_reminder_1 · sms (on the console) · sent · 2026-11-11T11:30" in joao  # morning
     emily = section(output, "Emily Clark")
     assert sent_in(emily) == ["order_confirmed", "out_of_stock", "order_shipped",
-                              "order_delivered", "return_received"]  # fmt: skip
+                              "order_delivered", "return_received", "winback",
+                              "order_confirmed"]  # fmt: skip
     assert "review_request · - · canceled" in emily  # she asked for a return
     assert "Subject: " in emily and "Talavera mug, blue" in emily
 
@@ -62,6 +63,16 @@ def test_demo_ends_with_the_week_s_report() -> None:
     assert "carts: 1 reminded, 1 recovered, revenue 189.90 BRL" in report
     assert "coupons: 1 issued, 1 redeemed" in report
     assert "CSAT: 1 scores, average 2.0" in report
+    assert "win-back: 2 sent, 1 converted, revenue 42.00 USD" in report
+    assert "links: 1 clicks on 1 messages" in report
+
+
+def test_demo_sms_links_are_short_and_an_email_keeps_its_own() -> None:
+    output = demo_output()
+    joao, emily = section(output, "João Silva"), section(output, "Emily Clark")
+    assert "https://lupita.example/r/" in joao and "loja.example.com.br" not in joao
+    assert "https://shop.example.com/new" in emily and "/r/" not in emily
+    assert "→ https://loja.example.com.br/carrinho/cart-joao-2" in output  # where his tap went
 
 
 def test_demo_duplicate_and_stale_events_send_nothing() -> None:

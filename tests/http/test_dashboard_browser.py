@@ -110,9 +110,10 @@ def test_the_dashboard_draws_the_demo_week_with_no_network(site: str, browser_pa
     assert chart_values(page, "csat") == [[0, 1, 0, 0, 0]]  # one score, a 2
     [reminded, recovered] = chart_values(page, "funnels")
     assert (reminded[0], recovered[0]) == (1, 1)  # João's cart
+    assert (reminded[1], recovered[1]) == (2, 1)  # the win-backs: Emily came back
     assert chart_values(page, "clicks") == [[1], [1]]  # his tap on the second reminder's link
     assert "1 on 1 message" in page.inner_text("#link-clicks")
-    assert "0.5345" in page.inner_text("#total-cost") and "189.90 BRL" in page.inner_text("body")
+    assert "0.5878" in page.inner_text("#total-cost") and "189.90 BRL" in page.inner_text("body")
     assert not re.search(r"""(src|href)=["']?https?:""", page.content())
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -53,22 +53,24 @@ def sent_by_channel(report: dict[str, Any]) -> dict[str, int]:
 def test_the_cost_per_channel_is_the_week_counted_by_hand(week: Runtime) -> None:
     report = report_of(week)
     # João (Brazil, SMS at 0.0525 a segment): confirmation 1, cancellation 1, refund 1,
-    # cart reminders 1 + 1, boleto pending 2, its reminder 2 = 7 messages, 9 segments. The
-    # second cart reminder fits in one segment with its short link (151 characters; with its
-    # link as written, https://loja.example.com.br/carrinho/cart-joao-2, 166: two).
+    # cart reminders 1 + 1, boleto pending 2, its reminder 2, the win-back 1 = 8 messages,
+    # 10 segments. The second cart reminder fits in one segment with its short link (151
+    # characters; with its link as written, https://loja.example.com.br/carrinho/cart-joao-2,
+    # 166: two).
     # Ana (Mexico, WhatsApp session messages at Twilio's 0.005): 2 confirmations, shipped,
     # 2 in transit, the delay notice, 2 acknowledgements, out for delivery, delivered, the
-    # follow-up, the review request = 12. Emily (email at 0.0004): 5.
-    assert sent_by_channel(report) == {"sms": 7, "whatsapp": 12, "email": 5}
+    # follow-up, the review request = 12. Emily (email at 0.0004): 2 confirmations (US-9003,
+    # US-9004), shipped, out of stock, delivered, return received, the win-back = 7.
+    assert sent_by_channel(report) == {"sms": 8, "whatsapp": 12, "email": 7}
     sms_segments = sum(r["segments"] for r in report["messages"] if r["channel"] == "sms")
-    assert sms_segments == 9
+    assert sms_segments == 10
     assert report["cost"]["by_channel"] == {
-        "email": "0.002000", "sms": "0.472500", "whatsapp": "0.060000", "none": "0.000000",
+        "email": "0.002800", "sms": "0.525000", "whatsapp": "0.060000", "none": "0.000000",
     }  # fmt: skip
-    assert Decimal(report["cost"]["total_usd"]) == Decimal("0.5345")
+    assert Decimal(report["cost"]["total_usd"]) == Decimal("0.5878")
     assert report["cost"]["unpriced"] == 0
     [brazil] = [c for c in report["cost"]["by_country"] if c["country"] == "BR"]
-    assert brazil["sent"] == 7 and brazil["cost_usd"] == "0.472500"
+    assert brazil["sent"] == 8 and brazil["cost_usd"] == "0.525000"
 
 
 def test_what_the_week_earned_is_counted_by_hand(week: Runtime) -> None:
@@ -77,7 +79,9 @@ def test_what_the_week_earned_is_counted_by_hand(week: Runtime) -> None:
     assert report["carts"] == {"reminded": 1, "recovered": 1, "revenue": {"BRL": "189.90"}}
     # Ana chose to wait and got her coupon; her second order used it.
     assert report["coupons"] == {"issued": 1, "redeemed": 1}
-    assert report["winback"] == {"sent": 0, "converted": 0, "revenue": {}}
+    # Missed after nine days (the demo shop's policy): Emily on 11-20 (19:00 in New York), who
+    # orders a blue mug for 42.00 USD the next day, and João on 11-22, who does not.
+    assert report["winback"] == {"sent": 2, "converted": 1, "revenue": {"USD": "42.00"}}
     assert report["reviews"] == {"requested": 1, "submitted": 1}
     assert report["delays"] == {"notices": 1, "choices": {"wait": 1}, "canceled_at_platform": 0}
     csat = report["csat"]
