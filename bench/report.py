@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scratch import scratch_database
 
 from notifier.decide.policy import Policy
-from notifier.store import report_care, report_messages, report_value
+from notifier.store import report_care, report_links, report_messages, report_value
 from notifier.store.db import get_engine, session_scope
 from notifier.store.period import Period
 from notifier.store.report import build_report
@@ -80,6 +80,16 @@ SELECT 'cus-' || n, 'closed', false, 'customer_message', '[]'::json, '{}'::json,
 FROM (SELECT n, CAST(:start AS timestamptz) + (n % (:days * 1440)) * interval '1 minute' AS at
       FROM generate_series(1, :rows / 100) AS n) AS g
 """
+FILL_LINKS = """
+INSERT INTO short_links (code, notification_id, url, created_at)
+SELECT 'c' || id, id, 'https://track.example.com/' || id, sent_at
+FROM notifications WHERE channel = 'sms' AND sent_at IS NOT NULL AND id % 5 = 0
+"""
+FILL_CLICKS = """
+INSERT INTO link_clicks (code, notification_id, clicked_at)
+SELECT code, notification_id, created_at + interval '10 minutes'
+FROM short_links WHERE notification_id % 4 = 1
+"""
 
 
 def fill(url: str, rows: int) -> None:
@@ -88,7 +98,8 @@ def fill(url: str, rows: int) -> None:
     with get_engine(url).begin() as connection:
         for name, statement in (("messages", FILL_MESSAGES), ("purchases", FILL_PURCHASES),
                                 ("codes", FILL_CODES), ("choices", FILL_CHOICES),
-                                ("handoffs", FILL_HANDOFFS)):  # fmt: skip
+                                ("handoffs", FILL_HANDOFFS), ("short links", FILL_LINKS),
+                                ("clicks", FILL_CLICKS)):  # fmt: skip
             started = time.perf_counter()
             connection.execute(text(statement), values)
             print(f"filled {name} in {time.perf_counter() - started:.1f} s", flush=True)
@@ -123,13 +134,15 @@ def measure(url: str, rows: int) -> None:
             "delays": lambda: report_value.delays(session, period),
             "csat": lambda: report_care.csat(session, period),
             "handoffs": lambda: report_care.handoffs(session, period),
+            "clicks": lambda: report_links.clicks_by_kind_and_channel(session, period),
         }
         for what, run in parts.items():
             timed(what, run)
         document = build_report(session, policy, period)
     sent = sum(row["sent"] for row in document["messages"])
     print(f"{sent:,} sent, cost {document['cost']['total_usd']} USD, carts {document['carts']},"
-          f" coupons {document['coupons']}; whole report {total:.2f} s")  # fmt: skip
+          f" coupons {document['coupons']}, links {document['links']}; "
+          f"whole report {total:.2f} s")  # fmt: skip
 
 
 def main() -> None:
