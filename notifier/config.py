@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = Field(default=None, min_length=16)
     worker_processes: int = 2
     worker_threads: int = 8
+    # Batches of events a worker process applies at once (the rest of its threads send, or
+    # wait for a slot): more contend for the interpreter and PostgreSQL's locks, not the cores.
+    worker_processing_slots: int = Field(default=2, ge=1, le=64)
     # Shop platforms (README "Connect your shop"): secrets, API credentials and API base URLs.
     shop_country: str = Field(default="MX", pattern=r"^[A-Za-z]{2}$")
     platform_timeout: float = 10.0

@@ -6,6 +6,7 @@ Imported only by worker processes; the broker is set before the actors are decla
 from __future__ import annotations
 
 import logging
+import threading
 
 import dramatiq
 
@@ -30,6 +31,7 @@ if _settings.is_embedded:
     )
 dramatiq.set_broker(broker.make_redis_broker(_settings.broker_url))
 configure_logging()  # dramatiq set up its handlers; make every line JSON
+_PROCESSING = threading.BoundedSemaphore(_settings.worker_processing_slots)
 
 
 @dramatiq.actor(actor_name=broker.PROCESS_EVENT, queue_name=broker.QUEUE)
@@ -49,7 +51,8 @@ def process_event(event_row_id: int) -> None:
 def process_events(event_row_ids: list[int]) -> None:
     """Apply a batch of stored events in one transaction, then send their messages due now."""
     runtime = get_runtime()
-    planned = process_batch.process_events_here(runtime, event_row_ids)
+    with _PROCESSING:  # the other threads send meanwhile, or wait here
+        planned = process_batch.process_events_here(runtime, event_row_ids)
     try:
         retries = send_batch.send_claimed_batch(runtime, planned.claimed)
     except Exception:  # the messages stay `sending`: the reconciler asks the provider
