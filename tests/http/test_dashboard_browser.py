@@ -108,6 +108,8 @@ def test_the_dashboard_draws_the_demo_week_with_no_network(site: str, browser_pa
         points = page.get_attribute(f"#chart-{name}", "data-points")
         assert points is not None and int(points) > 0, name
     assert chart_values(page, "csat") == [[0, 1, 0, 0, 0]]  # one score, a 2
+    days = page.evaluate("() => Chart.getChart('chart-by-channel').data.labels")
+    assert days == [f"2026-11-{day}" for day in range(10, 25)]  # quiet days too (11-15)
     [reminded, recovered] = chart_values(page, "funnels")
     assert (reminded[0], recovered[0]) == (1, 1)  # João's cart
     assert (reminded[1], recovered[1]) == (2, 1)  # the win-backs: Emily came back

@@ -13,8 +13,19 @@
 
   function color(i) { return COLORS[i % COLORS.length]; }
 
-  function days(rows) {
+  var DAY_MS = 86400000;
+  var MOST_DAYS = 731;  // a longer period shows only the days that had messages
+
+  // Every UTC day of the period (a quiet day is on the axis too), and any day of the rows.
+  function days(rows, since, until) {
     var seen = {};
+    var first = Math.floor(Date.parse(since) / DAY_MS);
+    var last = Math.floor((Date.parse(until) - 1) / DAY_MS);
+    if (last - first < MOST_DAYS) {
+      for (var day = first; day <= last; day += 1) {
+        seen[new Date(day * DAY_MS).toISOString().slice(0, 10)] = true;
+      }
+    }
     rows.forEach(function (row) { seen[row.day] = true; });
     return Object.keys(seen).sort();
   }
@@ -47,7 +58,7 @@
 
   var stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
   var rows = report.per_day;
-  var labels = days(rows);
+  var labels = days(rows, report.since, report.until);
   var channel = function (row) { return row.channel || "none"; };
   var count = function (row) { return row.messages; };
   draw("chart-by-channel", "bar", labels, perDay(rows, labels, channel, count), stacked);
