@@ -66,7 +66,7 @@ def compose(renderer: Renderer, policy: Policy, draft: Draft, route: Route) -> O
     view = _view(draft, route, shorten)
     rendered = renderer.render(draft.kind, route.template_channel, view)
     body = _body(rendered, route, policy)
-    if shorten and route.template_channel is Channel.SMS:
+    if shorten and route.template_channel is Channel.SMS and _any_longer(draft.short_urls):
         body = _fewest_segments(body, renderer, policy, draft, route)
     content_sid, variables = None, None
     if route.channel is Channel.WHATSAPP and _needs_template(policy, draft):
@@ -106,6 +106,13 @@ def _view(draft: Draft, route: Route, shorten: bool) -> dict[str, Any]:
         view["choices"] = [asdict(choice) for choice in choices]
         view["buttons"] = {choice.name: choice.button_id for choice in choices}
     return view
+
+
+def _any_longer(short_urls: Mapping[str, str]) -> bool:
+    """True when some short link is longer than its link: only then can shortening cost a
+    segment (both are ASCII), and only then is the SMS rendered again with its links as
+    written."""
+    return any(len(short) > len(link) for link, short in short_urls.items())
 
 
 def _fewest_segments(

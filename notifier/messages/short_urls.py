@@ -9,7 +9,7 @@ its links as written: it costs nothing by length, and a mail client shows where 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from notifier.vocabulary import Channel
 
@@ -17,7 +17,7 @@ SHORTENED_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 T = TypeVar("T")
 
 
-def is_link(value: object) -> bool:
+def is_link(value: object) -> TypeGuard[str]:
     """True for an absolute http(s) URL: nothing else is shortened."""
     return isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value
 
@@ -25,7 +25,7 @@ def is_link(value: object) -> bool:
 def links_in(context: Mapping[str, Any], pages: Iterable[str | None] = ()) -> list[str]:
     """Every link of the facts and of `pages` (the choices' pages), each once, in the order
     found."""
-    found = [value for value in [*_strings(context), *pages] if value and is_link(value)]
+    found = [value for value in [*_strings(context), *pages] if is_link(value)]
     return list(dict.fromkeys(found))
 
 

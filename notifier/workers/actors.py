@@ -38,7 +38,8 @@ _PROCESSING = threading.BoundedSemaphore(_settings.worker_processing_slots)
 def process_event(event_row_id: int) -> None:
     """Apply a stored event to its order and plan its messages, then send those due now."""
     runtime = get_runtime()
-    planned = process.process_event_here(runtime, event_row_id)
+    with _PROCESSING:  # like a batch: the other threads send meanwhile, or wait here
+        planned = process.process_event_here(runtime, event_row_id)
     for claimed in planned.claimed:
         _send_claimed_here(runtime, claimed)
     for notification_id in planned.due_now:
